@@ -1,0 +1,53 @@
+# Makefile for typed_cache (PGXS)
+#
+# make && make install                 build and install (as root)
+# make installcheck-regress            pg_regress suite (temp instance)
+# make installcheck-isolation          isolation specs (temp instance)
+# make installcheck-tap                TAP tests
+# scripts/test.sh                      everything, as README.md says
+
+MODULE_big = typed_cache
+OBJS = \
+	src/typed_cache.o \
+	src/project.o \
+	src/project_convert.o \
+	src/registry.o \
+	src/cache.o \
+	src/memstats.o
+
+EXTENSION = typed_cache
+DATA = typed_cache--1.0.sql
+
+PG_CPPFLAGS = -I$(srcdir)/src
+# CI sets EXTRA_WARNINGS=-Werror
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers $(EXTRA_WARNINGS)
+
+REGRESS = project_basic project_types project_options project_errors \
+	project_set project_invalidation
+REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(srcdir)/test/test.conf
+
+ISOLATION =
+ISOLATION_OPTS = --temp-instance=./tmp_check_iso \
+	--temp-config=$(srcdir)/test/test.conf \
+	--inputdir=$(srcdir)/test/isolation
+
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
+EXTRA_CLEAN = tmp_check tmp_check_iso results regression.diffs regression.out \
+	output_iso log
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+.PHONY: installcheck-regress installcheck-isolation installcheck-tap
+
+installcheck-regress:
+	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
+
+installcheck-isolation:
+	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
+
+installcheck-tap:
+	$(prove_installcheck)
