@@ -9,6 +9,8 @@
  * ------------------------------------------------------------------------
  */
 
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
+
 -- Registered composite types and their projection options.  pg_dump keeps
 -- the rows (pg_extension_config_dump); register() and unregister() are the
 -- supported way to change them.
@@ -53,6 +55,22 @@ CREATE VIEW @extschema@.registered_types AS
 		   r.registered_by
 	  FROM @extschema@.registrations r;
 GRANT SELECT ON @extschema@.registered_types TO PUBLIC;
+
+-- A dropped type loses its registration (its OID could be reused later).
+CREATE FUNCTION @extschema@.drop_registrations()
+RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM @extschema@.registrations r
+	 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type t
+						WHERE t.oid OPERATOR(pg_catalog.=) r.type_oid);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.drop_registrations() FROM PUBLIC;
+CREATE EVENT TRIGGER typed_cache_drop_registrations ON sql_drop
+	EXECUTE FUNCTION @extschema@.drop_registrations();
 
 /* ---- cache (issue 3) goes below this line ---- */
 

@@ -101,9 +101,14 @@ tc_relcache_callback(Datum arg, Oid relid)
 	hash_seq_init(&status, tc_plan_cache);
 	while ((entry = hash_seq_search(&status)) != NULL)
 	{
+		MemoryContext oldcxt;
+
 		if (OidIsValid(relid) && !list_member_oid(entry->deprelids, relid))
 			continue;
+		/* callbacks run in whatever context is current: keep the list safe */
+		oldcxt = MemoryContextSwitchTo(TopMemoryContext);
 		tc_graveyard = lappend(tc_graveyard, entry->cxt);
+		MemoryContextSwitchTo(oldcxt);
 		hash_search(tc_plan_cache, &entry->typid, HASH_REMOVE, NULL);
 		tc_generation++;
 	}
@@ -1200,10 +1205,10 @@ tc_project_value(TcState *st, TcConv *conv, const JsonbValue *v, bool *isnull,
 
 		initStringInfo(&detail);
 		appendStringInfo(&detail, "At %s: converting ", path);
-		if (st->cur_value && st->cur_value->type != jbvNull)
+		if (st->cur_value)
 			appendStringInfoString(&detail, tc_describe_value(st->cur_value));
 		else
-			appendStringInfoString(&detail, "a missing or null value");
+			appendStringInfoString(&detail, "a missing value");
 		if (st->cur_conv)
 			appendStringInfo(&detail, " to type %s",
 							 format_type_with_typemod(st->cur_conv->typid,

@@ -481,6 +481,9 @@ tc_mismatch_error(TcState *st, const TcConv *conv, const JsonbValue *v)
 		case jbvBinary:
 			kind = JsonContainerIsArray(v->val.binary.data) ? "array" : "object";
 			break;
+		case jbvNull:
+			kind = "null";
+			break;
 		default:
 			kind = "value";
 			break;
