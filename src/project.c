@@ -908,14 +908,28 @@ tc_convert_object(TcState *st, TcPlan *plan, const JsonbContainer *jc)
 	int			maxkey = -1;
 	int			depth = st->depth;
 	HeapTuple	tuple;
+	MemoryContext formcxt = st->tuplecxt;
 
+	/* only the outermost object is formed in the caller's context */
+	st->tuplecxt = NULL;
 	check_stack_depth();
 	CHECK_FOR_INTERRUPTS();
 
-	values = palloc(sizeof(Datum) * plan->natts);
-	nulls = palloc(sizeof(bool) * plan->natts);
-	fieldkey = palloc(sizeof(int) * (plan->nfields + 1));
-	fieldval = palloc(sizeof(JsonbValue) * (plan->nfields + 1));
+	{
+		/* one allocation for the per-object arrays */
+		char	   *mem = palloc(MAXALIGN(sizeof(JsonbValue) * (plan->nfields + 1)) +
+								 MAXALIGN(sizeof(Datum) * plan->natts) +
+								 MAXALIGN(sizeof(int) * (plan->nfields + 1)) +
+								 plan->natts);
+
+		fieldval = (JsonbValue *) mem;
+		mem += MAXALIGN(sizeof(JsonbValue) * (plan->nfields + 1));
+		values = (Datum *) mem;
+		mem += MAXALIGN(sizeof(Datum) * plan->natts);
+		fieldkey = (int *) mem;
+		mem += MAXALIGN(sizeof(int) * (plan->nfields + 1));
+		nulls = (bool *) mem;
+	}
 	keyfield = npairs <= TC_STACK_KEYS ? keyfield_buf : palloc(sizeof(int) * npairs);
 	if (npairs > TC_STACK_KEYS)
 		exact = palloc(sizeof(bool) * npairs);
@@ -1042,7 +1056,15 @@ tc_convert_object(TcState *st, TcPlan *plan, const JsonbContainer *jc)
 		st->depth = depth;
 	}
 
-	tuple = heap_form_tuple(plan->tupdesc, values, nulls);
+	if (formcxt)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(formcxt);
+
+		tuple = heap_form_tuple(plan->tupdesc, values, nulls);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	else
+		tuple = heap_form_tuple(plan->tupdesc, values, nulls);
 	return HeapTupleGetDatum(tuple);
 }
 
@@ -1184,6 +1206,15 @@ tc_project_value(TcState *st, TcConv *conv, const JsonbValue *v, bool *isnull,
 {
 	Datum		result;
 	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile bool formed_there;
+
+	/*
+	 * A composite result (not a domain over one, which is checked after it
+	 * is formed) can be formed right where it is wanted, saving a copy.
+	 */
+	formed_there = (conv->kind == TC_COMPOSITE && !conv->is_domain &&
+					v->type == jbvBinary && !conv->coerce);
+	st->tuplecxt = formed_there ? resultcxt : NULL;
 
 	PG_TRY();
 	{
@@ -1223,7 +1254,7 @@ tc_project_value(TcState *st, TcConv *conv, const JsonbValue *v, bool *isnull,
 
 	if (*isnull)
 		return (Datum) 0;
-	if (CurrentMemoryContext != resultcxt)
+	if (!formed_there && CurrentMemoryContext != resultcxt)
 	{
 		MemoryContextSwitchTo(resultcxt);
 		result = datumCopy(result, false, -1);

@@ -177,6 +177,7 @@ typedef struct TcState
 	const JsonbValue *cur_value;
 	const TcConv *cur_conv;
 	bool		own_error;		/* the error carries its path already */
+	MemoryContext tuplecxt;		/* where to form the outermost tuple */
 } TcState;
 
 /* project.c */

@@ -221,6 +221,34 @@ tc_numeric_to_float8_exact(Numeric num, double *result)
 }
 
 /*
+ * tc_numeric_to_float8
+ *		Convert num to float8 exactly as numeric_float8() does (the value
+ *		strtod() gives for its decimal text), without numeric_out(): the
+ *		digits are written as mantissa and exponent into a stack buffer.
+ */
+static double
+tc_numeric_to_float8(Numeric num)
+{
+	TcNumeric	n;
+	char		buf[128];
+	char	   *p = buf;
+	double		d;
+
+	if (tc_numeric_to_float8_exact(num, &d))
+		return d;
+	tc_numeric_decode(num, &n);
+	if (n.special || n.ndigits * 4 + 16 > (int) sizeof(buf))
+		return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+												  NumericGetDatum(num)));
+	if (n.negative)
+		*p++ = '-';
+	for (int i = 0; i < n.ndigits; i++)
+		p += sprintf(p, i == 0 ? "%d" : "%04d", n.digits[i]);
+	sprintf(p, "e%d", 4 * (n.weight - n.ndigits + 1));
+	return float8in_internal(buf, NULL, "double precision", buf);
+}
+
+/*
  * tc_numeric_to_float4_exact
  *		The same in single precision: mantissa up to 2^24, 10^10 at most.
  */
@@ -587,7 +615,6 @@ tc_convert_scalar(TcState *st, TcConv *conv, const JsonbValue *v)
 {
 	int64		i64;
 	TcIntResult r;
-	double		d;
 	float4		f4;
 	struct pg_tm tm;
 	fsec_t		fsec;
@@ -619,10 +646,7 @@ tc_convert_scalar(TcState *st, TcConv *conv, const JsonbValue *v)
 		case TC_FLOAT8:
 			if (v->type != jbvNumeric)
 				break;
-			if (tc_numeric_to_float8_exact(v->val.numeric, &d))
-				return Float8GetDatum(d);
-			return DirectFunctionCall1(numeric_float8,
-									   NumericGetDatum(v->val.numeric));
+			return Float8GetDatum(tc_numeric_to_float8(v->val.numeric));
 
 		case TC_FLOAT4:
 			if (v->type != jbvNumeric)
