@@ -735,7 +735,13 @@ tc_convert_scalar(TcState *st, TcConv *conv, const JsonbValue *v)
 			return JsonbPGetDatum(JsonbValueToJsonb((JsonbValue *) v));
 
 		case TC_JSON:
-			return PointerGetDatum(cstring_to_text(tc_json_text(v)));
+			{
+				/* serialised as JSON: a string keeps its quotes */
+				Jsonb	   *jb = JsonbValueToJsonb((JsonbValue *) v);
+
+				return PointerGetDatum(cstring_to_text(JsonbToCString(NULL, &jb->root,
+																	  VARSIZE(jb))));
+			}
 
 		case TC_OTHER:
 			if (v->type == jbvString ||
