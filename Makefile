@@ -13,7 +13,10 @@ OBJS = \
 	src/project_convert.o \
 	src/registry.o \
 	src/cache.o \
-	src/memstats.o
+	src/cache_shard.o \
+	src/memstats.o \
+	src/memstats_contexts.o \
+	src/memstats_convergence.o
 
 EXTENSION = typed_cache
 DATA = typed_cache--1.0.sql
@@ -22,11 +25,15 @@ PG_CPPFLAGS = -I$(srcdir)/src
 # CI sets EXTRA_WARNINGS=-Werror
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers $(EXTRA_WARNINGS)
 
-REGRESS = project_basic project_types project_options project_errors \
-	project_set project_invalidation
+REGRESS = project_basic project_types project_errors project_options \
+	project_set project_invalidation project_differential \
+	cache_basic cache_typed cache_expiry cache_errors cache_database \
+	cache_memory \
+	memory_views memory_leak \
+	memory_convergence
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(srcdir)/test/test.conf
 
-ISOLATION =
+ISOLATION = cache_concurrent cache_evict_get cache_put_clear cache_touch_expiry
 ISOLATION_OPTS = --temp-instance=./tmp_check_iso \
 	--temp-config=$(srcdir)/test/test.conf \
 	--inputdir=$(srcdir)/test/isolation

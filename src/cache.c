@@ -1,7 +1,26 @@
 /*-------------------------------------------------------------------------
  *
  * cache.c
- *	  Shared-memory sharded cache with TTL.
+ *	  Shared-memory sharded cache with TTL: GUCs, shared memory set-up and
+ *	  the SQL-callable functions of the typed_cache.put/get family.
+ *
+ * The cache is one shared-memory region of exactly typed_cache.memory
+ * bytes, requested at start-up and split into typed_cache.shards shards (a
+ * power of two).  A key's hash, seeded with the current database's OID so
+ * that databases never see each other's keys, picks the shard (high bits)
+ * and the bucket within it (low bits).  Each shard has its own LWLock from
+ * the named tranche "typed_cache"; no operation takes more than one shard
+ * lock at a time and there is no global lock.  The data structures of a
+ * shard (index, allocator, CLOCK eviction) live in cache_shard.c.
+ *
+ * Locking discipline: reads (get, get_many, ttl, the views) take the shard
+ * lock in LW_SHARED and only store to atomic fields.  Writers take it in
+ * LW_EXCLUSIVE.  While a lock is held we never palloc, never call anything
+ * that can raise an error and never leave a structure half-updated: values
+ * are copied into backend memory reserved before the lock was taken (if
+ * the reservation turns out too small, the lock is released, a larger
+ * buffer allocated and the lookup repeated), and all argument checks,
+ * detoasting and schema-on-write validation happen before a writer locks.
  *
  * Copyright (c) 2026, typed_cache authors
  *
@@ -12,13 +31,1270 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "common/int.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "port/pg_bitutils.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "cache_shard.h"
+#include "project.h"
 #include "typed_cache.h"
+
+/* Name of the shared-memory region and of the LWLock tranche. */
+#define TC_CACHE_NAME			"typed_cache"
+
+/* Smallest and largest shard, so that offsets fit in 32 bits. */
+#define TC_MIN_SHARD_BYTES		((Size) 64 * 1024)
+#define TC_MAX_SHARD_BYTES		((Size) 2 * 1024 * 1024 * 1024 - 1024)
+
+/* Longest key, in bytes. */
+#define TC_MAX_KEY_BYTES		8192
+
+/* Bucket chains visited per exclusive lock hold by clear/evict_expired. */
+#define TC_BATCH_BUCKETS		256
+
+/* Shared header of the cache region; the shards follow. */
+typedef struct TcCache
+{
+	uint32		nshards;
+	uint32		shard_bits;		/* log2(nshards) */
+	Size		shard_bytes;	/* bytes per shard, a cache-line multiple */
+	Size		shards_off;		/* offset of shard 0 from the header */
+} TcCache;
+
+/* GUCs */
+static int	tc_memory_kb = 64 * 1024;
+static int	tc_shards = 16;
+static int	tc_default_ttl = 0;
+static int	tc_max_value_kb = 1024;
+
+/* Shared state, attached in every process by the startup hook. */
+static TcCache *tc_cache = NULL;
+static LWLockPadded *tc_locks = NULL;
+
+/* Size of the last value copied out: first guess for the next one. */
+static Size tc_copy_hint = 256;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+PG_FUNCTION_INFO_V1(tc_cache_put);
+PG_FUNCTION_INFO_V1(tc_cache_get);
+PG_FUNCTION_INFO_V1(tc_cache_get_typed);
+PG_FUNCTION_INFO_V1(tc_cache_get_many);
+PG_FUNCTION_INFO_V1(tc_cache_delete);
+PG_FUNCTION_INFO_V1(tc_cache_touch);
+PG_FUNCTION_INFO_V1(tc_cache_ttl);
+PG_FUNCTION_INFO_V1(tc_cache_evict_expired);
+PG_FUNCTION_INFO_V1(tc_cache_clear);
+PG_FUNCTION_INFO_V1(tc_cache_stats);
+PG_FUNCTION_INFO_V1(tc_cache_shard_stats);
+PG_FUNCTION_INFO_V1(tc_cache_stats_reset);
+PG_FUNCTION_INFO_V1(tc_cache_entries);
+PG_FUNCTION_INFO_V1(tc_cache_memory);
+
+/*
+ * tc_region_size
+ *		Bytes of shared memory the cache asks for: typed_cache.memory.
+ */
+static Size
+tc_region_size(void)
+{
+	return (Size) tc_memory_kb * 1024;
+}
+
+/*
+ * tc_shard_bytes_for
+ *		Bytes per shard for a region of total bytes split into nshards.
+ */
+static Size
+tc_shard_bytes_for(Size total, int nshards)
+{
+	Size		hdr = TYPEALIGN(PG_CACHE_LINE_SIZE, sizeof(TcCache));
+
+	if (total <= hdr)
+		return 0;
+	return ((total - hdr) / nshards) & ~((Size) PG_CACHE_LINE_SIZE - 1);
+}
+
+/*
+ * check_tc_shards
+ *		GUC check hook: typed_cache.shards must be a power of two.
+ */
+static bool
+check_tc_shards(int *newval, void **extra, GucSource source)
+{
+	if ((*newval & (*newval - 1)) != 0)
+	{
+		GUC_check_errdetail("typed_cache.shards must be a power of two.");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * tc_cache_shmem_request
+ *		shmem_request_hook: reserve the region and one LWLock per shard.
+ *		typed_cache.memory and typed_cache.shards are only checked together
+ *		here, once both are final (a check hook cannot rely on the order in
+ *		which the configuration file sets them): each shard must get between
+ *		64kB and 2GB, or the server does not start.
+ */
+static void
+tc_cache_shmem_request(void)
+{
+	Size		per;
+
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+
+	per = tc_shard_bytes_for(tc_region_size(), tc_shards);
+	if (per < TC_MIN_SHARD_BYTES || per > TC_MAX_SHARD_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("typed_cache.memory of %d kB cannot be split into %d shards",
+						tc_memory_kb, tc_shards),
+				 errdetail("Each shard must get between 64kB and 2GB."),
+				 errhint("Change typed_cache.memory or typed_cache.shards.")));
+
+	RequestAddinShmemSpace(tc_region_size());
+	RequestNamedLWLockTranche(TC_CACHE_NAME, tc_shards);
+}
+
+/*
+ * tc_shard
+ *		Shard number i of the region.
+ */
+static inline TcShard *
+tc_shard(uint32 i)
+{
+	return (TcShard *) ((char *) tc_cache + tc_cache->shards_off +
+						(Size) i * tc_cache->shard_bytes);
+}
+
+/*
+ * tc_cache_shmem_startup
+ *		shmem_startup_hook: create (or, after a crash restart, re-create) the
+ *		region, with every shard empty.
+ */
+static void
+tc_cache_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	tc_cache = ShmemInitStruct(TC_CACHE_NAME, tc_region_size(), &found);
+	tc_locks = GetNamedLWLockTranche(TC_CACHE_NAME);
+	if (!found)
+	{
+		uint32		i;
+
+		tc_cache->nshards = tc_shards;
+		tc_cache->shard_bits = pg_leftmost_one_pos32(tc_shards);
+		tc_cache->shard_bytes = tc_shard_bytes_for(tc_region_size(),
+												   tc_shards);
+		tc_cache->shards_off = TYPEALIGN(PG_CACHE_LINE_SIZE,
+										 sizeof(TcCache));
+		for (i = 0; i < tc_cache->nshards; i++)
+			tc_shard_init(tc_shard(i), tc_cache->shard_bytes);
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
 
 /*
  * tc_cache_init
- *		Called from _PG_init().
+ *		Called from _PG_init(): define the cache's GUCs and, when the library
+ *		is being preloaded, install the shared-memory hooks.
  */
 void
 tc_cache_init(void)
 {
+	DefineCustomIntVariable("typed_cache.default_ttl",
+							gettext_noop("Lifetime of cache entries stored without a ttl; 0 means no expiry."),
+							NULL,
+							&tc_default_ttl,
+							0,
+							0,
+							INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("typed_cache.max_value_size",
+							gettext_noop("Largest jsonb value the cache accepts; larger ones are refused."),
+							NULL,
+							&tc_max_value_kb,
+							1024,
+							1,
+							1024 * 1024,
+							PGC_SUSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	/*
+	 * Sizes of shared memory only exist when the library is preloaded;
+	 * PGC_POSTMASTER variables cannot be defined later anyway.
+	 */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	DefineCustomIntVariable("typed_cache.memory",
+							gettext_noop("Shared memory for the cache, split evenly between shards."),
+							gettext_noop("The cache never uses more; when a shard is full, put() evicts."),
+							&tc_memory_kb,
+							64 * 1024,
+							1024,
+							64 * 1024 * 1024,
+							PGC_POSTMASTER,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("typed_cache.shards",
+							gettext_noop("Number of cache shards, each with its own lock (a power of two)."),
+							NULL,
+							&tc_shards,
+							16,
+							1,
+							1024,
+							PGC_POSTMASTER,
+							0,
+							check_tc_shards, NULL, NULL);
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = tc_cache_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = tc_cache_shmem_startup;
+}
+
+/*
+ * tc_require_cache
+ *		Raise 55000 unless the cache's shared memory exists.
+ */
+static void
+tc_require_cache(void)
+{
+	if (tc_cache == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("typed_cache shared-memory cache is not available"),
+				 errdetail("The cache's shared memory is only set up when the library is loaded at server start."),
+				 errhint("Add typed_cache to shared_preload_libraries and restart the server.")));
+}
+
+/* A key as the functions below see it. */
+typedef struct TcCacheKey
+{
+	const char *data;
+	uint32		len;
+	uint32		hash;
+	uint32		shard;
+} TcCacheKey;
+
+/*
+ * tc_make_key
+ *		Check a key argument and compute its hash and shard.  NULL keys must
+ *		have been dealt with by the caller.
+ */
+static void
+tc_make_key(text *key, TcCacheKey *k)
+{
+	uint64		h;
+	Size		len = VARSIZE_ANY_EXHDR(key);
+
+	if (len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cache key must not be empty")));
+	if (len > TC_MAX_KEY_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cache key is too long"),
+				 errdetail("The key has %zu bytes; keys are limited to %d bytes.",
+						   len, TC_MAX_KEY_BYTES),
+				 errhint("Use a shorter key, for example a hash of the long one.")));
+	k->data = VARDATA_ANY(key);
+	k->len = (uint32) len;
+	h = hash_bytes_extended((const unsigned char *) k->data, (int) len,
+							(uint64) MyDatabaseId);
+	k->hash = (uint32) h;
+	k->shard = tc_cache->shard_bits == 0 ? 0 :
+		(uint32) (h >> (64 - tc_cache->shard_bits));
+}
+
+/*
+ * tc_key_cstring
+ *		The key as a NUL-terminated string, for messages.
+ */
+static char *
+tc_key_cstring(const TcCacheKey *k)
+{
+	return pnstrdup(k->data, k->len);
+}
+
+/*
+ * tc_shard_lock
+ *		The LWLock of shard i.
+ */
+static inline LWLock *
+tc_shard_lock(uint32 i)
+{
+	return &tc_locks[i].lock;
+}
+
+/*
+ * tc_expiry
+ *		Expiry time of an entry written at now with the given ttl (NULL means
+ *		typed_cache.default_ttl).  Rejects ttl <= 0 and expiry times that do
+ *		not fit in a timestamp.
+ */
+static TimestampTz
+tc_expiry(Interval *ttl, TimestampTz now)
+{
+	int64		usec;
+	int64		days;
+	TimestampTz result;
+
+	if (ttl == NULL)
+	{
+		if (tc_default_ttl == 0)
+			return TC_NO_EXPIRY;
+		usec = (int64) tc_default_ttl * USECS_PER_SEC;
+	}
+	else
+	{
+		days = (int64) ttl->month * DAYS_PER_MONTH + ttl->day;
+		if (pg_mul_s64_overflow(days, USECS_PER_DAY, &usec) ||
+			pg_add_s64_overflow(usec, ttl->time, &usec))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("ttl is out of range")));
+		if (usec <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("ttl must be positive"),
+					 errdetail("The ttl given was %s.",
+							   DatumGetCString(DirectFunctionCall1(interval_out,
+																   IntervalPGetDatum(ttl)))),
+					 errhint("Pass NULL to use typed_cache.default_ttl, or delete the entry.")));
+	}
+	if (pg_add_s64_overflow(now, usec, &result) || !IS_VALID_TIMESTAMP(result))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("ttl is out of range"),
+				 errdetail("The expiry time would be past the largest timestamp.")));
+	return result;
+}
+
+/*
+ * tc_note_read
+ *		Record a hit on an entry: raise its CLOCK usage counter (a relaxed
+ *		store: a lost update only costs a little recency) and its hit count.
+ *		Safe under the shared lock.
+ */
+static inline void
+tc_note_read(TcEntry *e)
+{
+	uint32		usage = pg_atomic_read_u32(&e->usage);
+
+	if (usage < TC_USAGE_MAX)
+		pg_atomic_write_u32(&e->usage, usage + 1);
+	pg_atomic_fetch_add_u32(&e->hits, 1);
+}
+
+/*
+ * tc_lookup_copy
+ *		Look a key up and copy its value into backend memory.  Returns the
+ *		copy (a palloc'd jsonb) and its type in *typid, or NULL on a miss or
+ *		an expired entry.  The copy buffer is reserved before locking; if the
+ *		value is larger, the lock is dropped, a buffer of the right size
+ *		allocated and the lookup repeated.
+ */
+static Jsonb *
+tc_lookup_copy(const TcCacheKey *k, Oid *typid)
+{
+	TcShard    *shard = tc_shard(k->shard);
+	LWLock	   *lock = tc_shard_lock(k->shard);
+	TimestampTz now = GetCurrentTimestamp();
+	Size		bufsize = tc_copy_hint;
+	char	   *buf = palloc(bufsize);
+
+	for (;;)
+	{
+		TcEntry    *e;
+		uint32		vallen;
+
+		LWLockAcquire(lock, LW_SHARED);
+		e = tc_shard_lookup(shard, k->hash, MyDatabaseId, k->data, k->len);
+		if (e == NULL || tc_entry_expired(e, now))
+		{
+			LWLockRelease(lock);
+			pg_atomic_fetch_add_u64(&shard->stats.misses, 1);
+			pfree(buf);
+			return NULL;
+		}
+		vallen = e->vallen;
+		if (vallen > bufsize)
+		{
+			LWLockRelease(lock);
+			pfree(buf);
+			bufsize = vallen;
+			buf = palloc(bufsize);
+			continue;
+		}
+		memcpy(buf, TcEntryValue(e), vallen);
+		*typid = e->typid;
+		tc_note_read(e);
+		LWLockRelease(lock);
+
+		pg_atomic_fetch_add_u64(&shard->stats.hits, 1);
+		tc_copy_hint = Max(TYPEALIGN(64, vallen), 128);
+		return (Jsonb *) buf;
+	}
+}
+
+/*
+ * tc_cache_put
+ *		typed_cache.put(key, value, ttl, type): store a copy of value under
+ *		key, replacing any previous entry, and return value.  A type makes
+ *		the value validated by projection before it is stored.
+ */
+Datum
+tc_cache_put(PG_FUNCTION_ARGS)
+{
+	TcCacheKey		k;
+	Jsonb	   *value;
+	Interval   *ttl;
+	Oid			typid;
+	Size		vallen;
+	Size		blocksize;
+	TcShard    *shard;
+	LWLock	   *lock;
+	TimestampTz now;
+	TimestampTz expires_at;
+	TcEntry    *e;
+	TcRoomResult room;
+	bool		replaced_expired = false;
+
+	tc_require_cache();
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("cache key must not be null")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("cache value must not be null"),
+				 errhint("Use typed_cache.delete() to remove an entry, or store the jsonb value 'null'.")));
+	tc_make_key(PG_GETARG_TEXT_PP(0), &k);
+	value = PG_GETARG_JSONB_P(1);
+	ttl = PG_ARGISNULL(2) ? NULL : PG_GETARG_INTERVAL_P(2);
+	typid = PG_ARGISNULL(3) ? InvalidOid : PG_GETARG_OID(3);
+	shard = tc_shard(k.shard);
+	lock = tc_shard_lock(k.shard);
+
+	vallen = VARSIZE(value);
+	if (vallen > (Size) tc_max_value_kb * 1024)
+	{
+		pg_atomic_fetch_add_u64(&shard->stats.refusals, 1);
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("value for cache key \"%s\" is too large",
+						tc_key_cstring(&k)),
+				 errdetail("The value takes %zu bytes, more than typed_cache.max_value_size (%d kB).",
+						   vallen, tc_max_value_kb),
+				 errhint("Store a smaller value, or ask a superuser to raise typed_cache.max_value_size.")));
+	}
+	blocksize = tc_entry_block_size(k.len, (uint32) vallen);
+	if (blocksize == 0 || blocksize > tc_shard_max_block(shard))
+	{
+		pg_atomic_fetch_add_u64(&shard->stats.refusals, 1);
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("value for cache key \"%s\" does not fit in a cache shard",
+						tc_key_cstring(&k)),
+				 errdetail("The entry needs %zu bytes; each of the %u shards holds at most %u bytes.",
+						   blocksize, tc_cache->nshards,
+						   tc_shard_max_block(shard)),
+				 errhint("Raise typed_cache.memory or lower typed_cache.shards.")));
+	}
+
+	if (OidIsValid(typid))
+	{
+		MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext,
+												  "typed_cache put validation",
+												  ALLOCSET_SMALL_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(tmp);
+
+		tc_check_composite(typid);
+		(void) tc_project_jsonb(value, typid);
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(tmp);
+	}
+
+	now = GetCurrentTimestamp();
+	expires_at = tc_expiry(ttl, now);
+
+	/* From here to LWLockRelease nothing may fail. */
+	LWLockAcquire(lock, LW_EXCLUSIVE);
+	e = tc_shard_lookup(shard, k.hash, MyDatabaseId, k.data, k.len);
+	if (e != NULL)
+	{
+		replaced_expired = tc_entry_expired(e, now);
+		tc_shard_remove(shard, e);
+	}
+	e = tc_shard_insert(shard, blocksize, now, &room);
+	e->hash = k.hash;
+	e->dbid = MyDatabaseId;
+	e->typid = typid;
+	e->keylen = k.len;
+	e->vallen = (uint32) vallen;
+	pg_atomic_init_u32(&e->usage, 1);
+	e->expires_at = expires_at;
+	pg_atomic_init_u32(&e->hits, 0);
+	memcpy(TcEntryKey(e), k.data, k.len);
+	memcpy(TcEntryValue(e), value, vallen);
+	tc_shard_link(shard, e);
+	LWLockRelease(lock);
+
+	pg_atomic_fetch_add_u64(&shard->stats.puts, 1);
+	if (room.evicted > 0)
+		pg_atomic_fetch_add_u64(&shard->stats.evictions, room.evicted);
+	if (room.expired > 0 || replaced_expired)
+		pg_atomic_fetch_add_u64(&shard->stats.expirations,
+								room.expired + (replaced_expired ? 1 : 0));
+
+	PG_RETURN_DATUM(PG_GETARG_DATUM(1));
+}
+
+/*
+ * tc_cache_get
+ *		typed_cache.get(key): the stored value, or NULL on a miss or when
+ *		the entry has expired.
+ */
+Datum
+tc_cache_get(PG_FUNCTION_ARGS)
+{
+	TcCacheKey		k;
+	Jsonb	   *value;
+	Oid			typid;
+
+	tc_require_cache();
+	tc_make_key(PG_GETARG_TEXT_PP(0), &k);
+	value = tc_lookup_copy(&k, &typid);
+	if (value == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_JSONB_P(value);
+}
+
+/*
+ * tc_cache_get_typed
+ *		typed_cache.get(key, target anyelement): the stored value projected
+ *		into target's composite type.  An entry stored with put(..., type)
+ *		can only be read as that type (42804 otherwise); an untyped entry is
+ *		validated by the projection now.
+ */
+Datum
+tc_cache_get_typed(PG_FUNCTION_ARGS)
+{
+	Oid			target = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	TcCacheKey		k;
+	Jsonb	   *value;
+	Oid			typid = InvalidOid;
+
+	tc_require_cache();
+	if (!OidIsValid(target))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("could not determine the target type")));
+	tc_check_composite(target);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	tc_make_key(PG_GETARG_TEXT_PP(0), &k);
+	value = tc_lookup_copy(&k, &typid);
+	if (value == NULL)
+		PG_RETURN_NULL();
+	if (OidIsValid(typid) && typid != target)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("cache entry \"%s\" was stored as type %s, not %s",
+						tc_key_cstring(&k), format_type_be(typid),
+						format_type_be(target)),
+				 errhint("Read it as %s, or read it without a type.",
+						 format_type_be(typid))));
+	PG_RETURN_DATUM(tc_project_jsonb(value, target));
+}
+
+/* One key of a get_many() call. */
+typedef struct TcManyKey
+{
+	TcCacheKey		k;
+	int			index;			/* position in the argument array */
+	Datum		keydatum;
+	int64		valoff;			/* offset in the copy buffer, -1 = miss */
+} TcManyKey;
+
+/*
+ * tc_many_cmp
+ *		qsort comparator: by shard, then by position.
+ */
+static int
+tc_many_cmp(const void *a, const void *b)
+{
+	const TcManyKey *x = (const TcManyKey *) a;
+	const TcManyKey *y = (const TcManyKey *) b;
+
+	if (x->k.shard != y->k.shard)
+		return x->k.shard < y->k.shard ? -1 : 1;
+	return x->index < y->index ? -1 : (x->index > y->index ? 1 : 0);
+}
+
+/*
+ * tc_many_index_cmp
+ *		qsort comparator: by position.
+ */
+static int
+tc_many_index_cmp(const void *a, const void *b)
+{
+	const TcManyKey *x = (const TcManyKey *) a;
+	const TcManyKey *y = (const TcManyKey *) b;
+
+	return x->index < y->index ? -1 : (x->index > y->index ? 1 : 0);
+}
+
+/*
+ * tc_cache_get_many
+ *		typed_cache.get_many(keys): (key, value) for every key present, in
+ *		the order of the array, taking each shard's lock once.  NULL
+ *		elements are skipped; a key given twice is returned twice.
+ */
+Datum
+tc_cache_get_many(PG_FUNCTION_ARGS)
+{
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	TcManyKey  *keys;
+	int			nkeys = 0;
+	int			i;
+	Size		cap = 8192;
+	Size		used = 0;
+	char	   *buf;
+	TimestampTz now;
+
+	tc_require_cache();
+	InitMaterializedSRF(fcinfo, 0);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("keys must be a one-dimensional array")));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &nelems);
+	keys = palloc(sizeof(TcManyKey) * Max(nelems, 1));
+	for (i = 0; i < nelems; i++)
+	{
+		if (nulls[i])
+			continue;
+		tc_make_key(DatumGetTextPP(elems[i]), &keys[nkeys].k);
+		keys[nkeys].index = i;
+		keys[nkeys].keydatum = elems[i];
+		keys[nkeys].valoff = -1;
+		nkeys++;
+	}
+	qsort(keys, nkeys, sizeof(TcManyKey), tc_many_cmp);
+
+	buf = palloc(cap);
+	now = GetCurrentTimestamp();
+	i = 0;
+	while (i < nkeys)
+	{
+		uint32		s = keys[i].k.shard;
+		TcShard    *shard = tc_shard(s);
+		int			end = i;
+		Size		start_used = used;
+		Size		need = 0;
+		uint64		hits = 0;
+		uint64		misses = 0;
+		int			j;
+
+		while (end < nkeys && keys[end].k.shard == s)
+			end++;
+
+		LWLockAcquire(tc_shard_lock(s), LW_SHARED);
+		for (j = i; j < end; j++)
+		{
+			TcEntry    *e = tc_shard_lookup(shard, keys[j].k.hash,
+											MyDatabaseId, keys[j].k.data,
+											keys[j].k.len);
+
+			if (e == NULL || tc_entry_expired(e, now))
+			{
+				keys[j].valoff = -1;
+				misses++;
+				continue;
+			}
+			if (used + MAXALIGN(e->vallen) > cap)
+			{
+				need = used + MAXALIGN(e->vallen);
+				break;
+			}
+			memcpy(buf + used, TcEntryValue(e), e->vallen);
+			keys[j].valoff = (int64) used;
+			used += MAXALIGN(e->vallen);
+			tc_note_read(e);
+			hits++;
+		}
+		LWLockRelease(tc_shard_lock(s));
+
+		if (need > 0)
+		{
+			/* redo this shard with a buffer large enough for a start */
+			used = start_used;
+			cap = Max(cap * 2, need);
+			buf = repalloc(buf, cap);
+			continue;
+		}
+		if (hits > 0)
+			pg_atomic_fetch_add_u64(&shard->stats.hits, hits);
+		if (misses > 0)
+			pg_atomic_fetch_add_u64(&shard->stats.misses, misses);
+		i = end;
+	}
+
+	qsort(keys, nkeys, sizeof(TcManyKey), tc_many_index_cmp);
+	for (i = 0; i < nkeys; i++)
+	{
+		Datum		values[2];
+		bool		isnull[2] = {false, false};
+
+		if (keys[i].valoff < 0)
+			continue;
+		values[0] = keys[i].keydatum;
+		values[1] = PointerGetDatum(buf + keys[i].valoff);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
+							 values, isnull);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * tc_cache_delete
+ *		typed_cache.delete(key): remove the entry; true if a live one was
+ *		removed (an expired one is reclaimed but reports false).
+ */
+Datum
+tc_cache_delete(PG_FUNCTION_ARGS)
+{
+	TcCacheKey		k;
+	TcShard    *shard;
+	TcEntry    *e;
+	TimestampTz now;
+	bool		live = false;
+	bool		found = false;
+
+	tc_require_cache();
+	tc_make_key(PG_GETARG_TEXT_PP(0), &k);
+	shard = tc_shard(k.shard);
+	now = GetCurrentTimestamp();
+
+	LWLockAcquire(tc_shard_lock(k.shard), LW_EXCLUSIVE);
+	e = tc_shard_lookup(shard, k.hash, MyDatabaseId, k.data, k.len);
+	if (e != NULL)
+	{
+		found = true;
+		live = !tc_entry_expired(e, now);
+		tc_shard_remove(shard, e);
+	}
+	LWLockRelease(tc_shard_lock(k.shard));
+
+	if (found)
+		pg_atomic_fetch_add_u64(live ? &shard->stats.deletes :
+								&shard->stats.expirations, 1);
+	PG_RETURN_BOOL(live);
+}
+
+/*
+ * tc_cache_touch
+ *		typed_cache.touch(key, ttl): give a live entry a new lifetime from
+ *		now (NULL ttl: typed_cache.default_ttl).  False if there is none.
+ */
+Datum
+tc_cache_touch(PG_FUNCTION_ARGS)
+{
+	TcCacheKey		k;
+	TcShard    *shard;
+	TcEntry    *e;
+	TimestampTz now;
+	TimestampTz expires_at;
+	bool		done = false;
+
+	tc_require_cache();
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("cache key must not be null")));
+	tc_make_key(PG_GETARG_TEXT_PP(0), &k);
+	shard = tc_shard(k.shard);
+	now = GetCurrentTimestamp();
+	expires_at = tc_expiry(PG_ARGISNULL(1) ? NULL : PG_GETARG_INTERVAL_P(1),
+						   now);
+
+	LWLockAcquire(tc_shard_lock(k.shard), LW_EXCLUSIVE);
+	e = tc_shard_lookup(shard, k.hash, MyDatabaseId, k.data, k.len);
+	if (e != NULL && !tc_entry_expired(e, now))
+	{
+		tc_shard_set_expiry(shard, e, expires_at);
+		done = true;
+	}
+	LWLockRelease(tc_shard_lock(k.shard));
+
+	PG_RETURN_BOOL(done);
+}
+
+/*
+ * tc_cache_ttl
+ *		typed_cache.ttl(key): remaining lifetime of a live entry; NULL if
+ *		there is no live entry or it never expires.
+ */
+Datum
+tc_cache_ttl(PG_FUNCTION_ARGS)
+{
+	TcCacheKey		k;
+	TcShard    *shard;
+	TcEntry    *e;
+	TimestampTz now;
+	TimestampTz expires_at = TC_NO_EXPIRY;
+	bool		found = false;
+	Interval   *result;
+
+	tc_require_cache();
+	tc_make_key(PG_GETARG_TEXT_PP(0), &k);
+	shard = tc_shard(k.shard);
+	now = GetCurrentTimestamp();
+
+	LWLockAcquire(tc_shard_lock(k.shard), LW_SHARED);
+	e = tc_shard_lookup(shard, k.hash, MyDatabaseId, k.data, k.len);
+	if (e != NULL && !tc_entry_expired(e, now))
+	{
+		found = true;
+		expires_at = e->expires_at;
+	}
+	LWLockRelease(tc_shard_lock(k.shard));
+
+	if (!found || expires_at == TC_NO_EXPIRY)
+		PG_RETURN_NULL();
+	result = palloc0(sizeof(Interval));
+	result->time = expires_at - now;
+	PG_RETURN_INTERVAL_P(result);
+}
+
+/*
+ * tc_cache_evict_expired
+ *		typed_cache.evict_expired(max_entries): reclaim expired entries of
+ *		every database, shard by shard, holding each shard's lock for at most
+ *		TC_BATCH_BUCKETS bucket chains at a time.  Stops after max_entries
+ *		(NULL: no limit).  Returns how many were reclaimed.
+ */
+Datum
+tc_cache_evict_expired(PG_FUNCTION_ARGS)
+{
+	uint64		limit = PG_UINT64_MAX;
+	uint64		total = 0;
+	uint32		s;
+
+	tc_require_cache();
+	if (!PG_ARGISNULL(0))
+	{
+		int64		max = PG_GETARG_INT64(0);
+
+		if (max < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("max_entries must not be negative"),
+					 errhint("Pass NULL to reclaim every expired entry.")));
+		limit = (uint64) max;
+	}
+
+	for (s = 0; s < tc_cache->nshards && total < limit; s++)
+	{
+		TcShard    *shard = tc_shard(s);
+		uint64		n = 0;
+		uint32		visited = 0;
+
+		while (total + n < limit)
+		{
+			TimestampTz now = GetCurrentTimestamp();
+			uint32		nbuckets;
+
+			LWLockAcquire(tc_shard_lock(s), LW_EXCLUSIVE);
+			nbuckets = shard->nbuckets;
+			if (visited == 0 && (shard->min_expiry > now ||
+								 shard->nexpiring == 0))
+			{
+				LWLockRelease(tc_shard_lock(s));
+				break;
+			}
+			n += tc_shard_sweep(shard, 0, TC_BATCH_BUCKETS, now, InvalidOid,
+								true, limit - total - n);
+			LWLockRelease(tc_shard_lock(s));
+			visited += TC_BATCH_BUCKETS;
+			if (visited >= nbuckets)
+				break;
+			CHECK_FOR_INTERRUPTS();
+		}
+		if (n > 0)
+			pg_atomic_fetch_add_u64(&shard->stats.expirations, n);
+		total += n;
+	}
+	PG_RETURN_INT64((int64) total);
+}
+
+/*
+ * tc_cache_clear
+ *		typed_cache.clear(): remove every entry of the current database,
+ *		in bounded batches per shard.  Returns how many were removed.
+ */
+Datum
+tc_cache_clear(PG_FUNCTION_ARGS)
+{
+	uint64		total = 0;
+	uint32		s;
+
+	tc_require_cache();
+	for (s = 0; s < tc_cache->nshards; s++)
+	{
+		TcShard    *shard = tc_shard(s);
+		uint32		b = 0;
+		uint64		n = 0;
+
+		while (b < shard->nbuckets)
+		{
+			TimestampTz now = GetCurrentTimestamp();
+
+			LWLockAcquire(tc_shard_lock(s), LW_EXCLUSIVE);
+			n += tc_shard_sweep(shard, b, TC_BATCH_BUCKETS, now,
+								MyDatabaseId, false, PG_UINT64_MAX);
+			LWLockRelease(tc_shard_lock(s));
+			b += TC_BATCH_BUCKETS;
+			CHECK_FOR_INTERRUPTS();
+		}
+		if (n > 0)
+			pg_atomic_fetch_add_u64(&shard->stats.deletes, n);
+		total += n;
+	}
+	PG_RETURN_INT64((int64) total);
+}
+
+/* Counters of one shard or of all of them. */
+typedef struct TcStatsRow
+{
+	uint64		entries;
+	uint64		used_bytes;
+	uint64		capacity_bytes;
+	uint64		hits;
+	uint64		misses;
+	uint64		puts;
+	uint64		deletes;
+	uint64		expirations;
+	uint64		evictions;
+	uint64		refusals;
+} TcStatsRow;
+
+/*
+ * tc_read_stats
+ *		Add shard s's figures to *row.
+ */
+static void
+tc_read_stats(uint32 s, TcStatsRow *row)
+{
+	TcShard    *shard = tc_shard(s);
+
+	LWLockAcquire(tc_shard_lock(s), LW_SHARED);
+	row->entries += shard->nentries;
+	row->used_bytes += shard->used_bytes;
+	row->capacity_bytes += tc_shard_max_block(shard);
+	LWLockRelease(tc_shard_lock(s));
+	row->hits += pg_atomic_read_u64(&shard->stats.hits);
+	row->misses += pg_atomic_read_u64(&shard->stats.misses);
+	row->puts += pg_atomic_read_u64(&shard->stats.puts);
+	row->deletes += pg_atomic_read_u64(&shard->stats.deletes);
+	row->expirations += pg_atomic_read_u64(&shard->stats.expirations);
+	row->evictions += pg_atomic_read_u64(&shard->stats.evictions);
+	row->refusals += pg_atomic_read_u64(&shard->stats.refusals);
+}
+
+/*
+ * tc_stats_values
+ *		Fill values[first..first+10] with a stats row: entries, used_bytes,
+ *		capacity_bytes, hits, misses, hit_ratio, puts, deletes, expirations,
+ *		evictions, refusals.
+ */
+static void
+tc_stats_values(const TcStatsRow *row, Datum *values, bool *nulls, int first)
+{
+	Datum	   *v = values + first;
+	bool	   *n = nulls + first;
+
+	v[0] = Int64GetDatum((int64) row->entries);
+	v[1] = Int64GetDatum((int64) row->used_bytes);
+	v[2] = Int64GetDatum((int64) row->capacity_bytes);
+	v[3] = Int64GetDatum((int64) row->hits);
+	v[4] = Int64GetDatum((int64) row->misses);
+	if (row->hits + row->misses == 0)
+		n[5] = true;
+	else
+		v[5] = Float8GetDatum((double) row->hits /
+							  (double) (row->hits + row->misses));
+	v[6] = Int64GetDatum((int64) row->puts);
+	v[7] = Int64GetDatum((int64) row->deletes);
+	v[8] = Int64GetDatum((int64) row->expirations);
+	v[9] = Int64GetDatum((int64) row->evictions);
+	v[10] = Int64GetDatum((int64) row->refusals);
+}
+
+/*
+ * tc_cache_stats
+ *		typed_cache.cache_stats(): one row of figures summed over shards,
+ *		behind the typed_cache.stats view.
+ */
+Datum
+tc_cache_stats(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TcStatsRow	row;
+	Datum		values[11];
+	bool		nulls[11];
+	uint32		s;
+
+	tc_require_cache();
+	InitMaterializedSRF(fcinfo, 0);
+	memset(&row, 0, sizeof(row));
+	memset(nulls, 0, sizeof(nulls));
+	for (s = 0; s < tc_cache->nshards; s++)
+		tc_read_stats(s, &row);
+	tc_stats_values(&row, values, nulls, 0);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
+}
+
+/*
+ * tc_cache_shard_stats
+ *		typed_cache.shard_stats(): the figures of each shard, behind the
+ *		typed_cache.shards view.
+ */
+Datum
+tc_cache_shard_stats(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	uint32		s;
+
+	tc_require_cache();
+	InitMaterializedSRF(fcinfo, 0);
+	for (s = 0; s < tc_cache->nshards; s++)
+	{
+		TcStatsRow	row;
+		Datum		values[12];
+		bool		nulls[12];
+
+		memset(&row, 0, sizeof(row));
+		memset(nulls, 0, sizeof(nulls));
+		tc_read_stats(s, &row);
+		values[0] = Int32GetDatum((int32) s);
+		tc_stats_values(&row, values, nulls, 1);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
+							 values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * tc_cache_stats_reset
+ *		typed_cache.stats_reset(): zero the counters of every shard (entries
+ *		and bytes are facts, not counters, and stay).
+ */
+Datum
+tc_cache_stats_reset(PG_FUNCTION_ARGS)
+{
+	uint32		s;
+
+	tc_require_cache();
+	for (s = 0; s < tc_cache->nshards; s++)
+	{
+		TcShardStats *st = &tc_shard(s)->stats;
+
+		pg_atomic_write_u64(&st->hits, 0);
+		pg_atomic_write_u64(&st->misses, 0);
+		pg_atomic_write_u64(&st->puts, 0);
+		pg_atomic_write_u64(&st->deletes, 0);
+		pg_atomic_write_u64(&st->expirations, 0);
+		pg_atomic_write_u64(&st->evictions, 0);
+		pg_atomic_write_u64(&st->refusals, 0);
+	}
+	PG_RETURN_VOID();
+}
+
+/* An entry's metadata copied out for the entries view. */
+typedef struct TcEntryInfo
+{
+	Size		keyoff;
+	uint32		keylen;
+	uint32		vallen;
+	Oid			typid;
+	TimestampTz expires_at;
+	uint32		hits;
+} TcEntryInfo;
+
+/*
+ * tc_cache_entries
+ *		typed_cache.cache_entries(): key, value_bytes, type, expires_at and
+ *		hits of every live entry of the current database.  Each shard is
+ *		read under its shared lock into buffers sized beforehand; if they
+ *		turn out too small the shard is read again with larger ones.
+ */
+Datum
+tc_cache_entries(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	uint32		s;
+	int			maxinfo = 256;
+	Size		keycap = 8192;
+	TcEntryInfo *info;
+	char	   *keys;
+
+	tc_require_cache();
+	InitMaterializedSRF(fcinfo, 0);
+	info = palloc(sizeof(TcEntryInfo) * maxinfo);
+	keys = palloc(keycap);
+
+	for (s = 0; s < tc_cache->nshards; s++)
+	{
+		TcShard    *shard = tc_shard(s);
+		TimestampTz now = GetCurrentTimestamp();
+		int			n = 0;
+		Size		keyused = 0;
+		bool		overflow = false;
+		uint32		b;
+		int			i;
+
+		LWLockAcquire(tc_shard_lock(s), LW_SHARED);
+		for (b = 0; b < shard->nbuckets && !overflow; b++)
+		{
+			uint32		off = tc_shard_buckets(shard)[b];
+
+			while (off != 0)
+			{
+				TcEntry    *e = tc_shard_entry(shard, off);
+
+				off = e->next;
+				if (e->dbid != MyDatabaseId || tc_entry_expired(e, now))
+					continue;
+				if (n == maxinfo || keyused + e->keylen > keycap)
+				{
+					overflow = true;
+					break;
+				}
+				info[n].keyoff = keyused;
+				info[n].keylen = e->keylen;
+				info[n].vallen = e->vallen;
+				info[n].typid = e->typid;
+				info[n].expires_at = e->expires_at;
+				info[n].hits = pg_atomic_read_u32(&e->hits);
+				memcpy(keys + keyused, TcEntryKey(e), e->keylen);
+				keyused += e->keylen;
+				n++;
+			}
+		}
+		if (overflow)
+		{
+			/* size the buffers for the whole shard, then read it again */
+			int			need = shard->nentries;
+
+			LWLockRelease(tc_shard_lock(s));
+			maxinfo = Max(maxinfo * 2, need + 16);
+			keycap = Max(keycap * 2, (Size) need * 64);
+			info = repalloc(info, sizeof(TcEntryInfo) * maxinfo);
+			keys = repalloc(keys, keycap);
+			s--;
+			continue;
+		}
+		LWLockRelease(tc_shard_lock(s));
+
+		for (i = 0; i < n; i++)
+		{
+			Datum		values[5];
+			bool		nulls[5] = {false, false, false, false, false};
+
+			values[0] = PointerGetDatum(cstring_to_text_with_len(keys + info[i].keyoff,
+																 info[i].keylen));
+			values[1] = Int64GetDatum((int64) info[i].vallen);
+			if (OidIsValid(info[i].typid))
+				values[2] = ObjectIdGetDatum(info[i].typid);
+			else
+				nulls[2] = true;
+			if (info[i].expires_at == TC_NO_EXPIRY)
+				nulls[3] = true;
+			else
+				values[3] = TimestampTzGetDatum(info[i].expires_at);
+			values[4] = Int64GetDatum((int64) info[i].hits);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
+								 values, nulls);
+		}
+	}
+	return (Datum) 0;
+}
+
+/*
+ * tc_cache_memory
+ *		typed_cache.cache_memory_shards(): per shard, the arena's capacity,
+ *		used and free bytes, largest free block, entries and expired entries
+ *		not yet reclaimed (all databases; sizes only).
+ */
+Datum
+tc_cache_memory(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	uint32		s;
+
+	tc_require_cache();
+	InitMaterializedSRF(fcinfo, 0);
+	for (s = 0; s < tc_cache->nshards; s++)
+	{
+		TcShardMemory mem;
+		Datum		values[7];
+		bool		nulls[7] = {false, false, false, false, false, false, false};
+		TimestampTz now = GetCurrentTimestamp();
+
+		LWLockAcquire(tc_shard_lock(s), LW_SHARED);
+		tc_shard_memory(tc_shard(s), now, &mem);
+		LWLockRelease(tc_shard_lock(s));
+
+		values[0] = Int32GetDatum((int32) s);
+		values[1] = Int64GetDatum((int64) mem.capacity_bytes);
+		values[2] = Int64GetDatum((int64) mem.used_bytes);
+		values[3] = Int64GetDatum((int64) mem.free_bytes);
+		values[4] = Int64GetDatum((int64) mem.largest_free_bytes);
+		values[5] = Int64GetDatum((int64) mem.entries);
+		values[6] = Int64GetDatum((int64) mem.expired_entries);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
+							 values, nulls);
+	}
+	return (Datum) 0;
 }

@@ -36,4 +36,13 @@
 #define TC_MY_PROC_NUMBER	(MyProc->pgprocno)
 #endif
 
+/* ---- memory statistics (src/memstats*.c) ---- */
+
+/* PostgreSQL 17 adds the Bump memory-context type. */
+#if PG_VERSION_NUM >= 170000
+#define TC_HAVE_BUMP_CONTEXT 1
+#endif
+
+/* ---- end of memory statistics ---- */
+
 #endif							/* TYPED_CACHE_COMPAT_H */

@@ -1,0 +1,163 @@
+/*-------------------------------------------------------------------------
+ *
+ * cache_shard.h
+ *	  One shard of the shared-memory cache: hash index, arena allocator and
+ *	  CLOCK eviction.
+ *
+ * A shard is a contiguous piece of the cache's shared-memory region: a
+ * TcShard header, an array of hash buckets (4-byte arena offsets heading
+ * singly linked chains) and an arena that holds every entry.  Entries are
+ * variable-size blocks managed by a boundary-tag allocator with segregated
+ * free lists (first fit within a power-of-two size class, splitting and
+ * coalescing), so the arena never needs more memory than configured and
+ * freeing everything returns it to a single free block.
+ *
+ * Locking: every field of a shard, and every entry in its arena, is
+ * protected by the shard's LWLock.  Readers hold it in LW_SHARED and touch
+ * only the atomic fields (an entry's usage counter and hit count, the
+ * shard's statistics counters); everything else is changed under
+ * LW_EXCLUSIVE.  None of the functions declared here allocates backend
+ * memory or raises an error, so they may run with the lock held.
+ *
+ * Copyright (c) 2026, typed_cache authors
+ *
+ * IDENTIFICATION
+ *	  src/cache_shard.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TYPED_CACHE_CACHE_SHARD_H
+#define TYPED_CACHE_CACHE_SHARD_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "port/atomics.h"
+
+/* Largest value of an entry's CLOCK usage counter (2 bits). */
+#define TC_USAGE_MAX		3
+
+/* No expiry. */
+#define TC_NO_EXPIRY		DT_NOEND
+
+/* Number of segregated free lists: one per power of two up to 2^31. */
+#define TC_NCLASSES			32
+
+/* Smallest block: header, two free-list links and a footer. */
+#define TC_MIN_BLOCK		16
+
+/* Block header flag bits; sizes are multiples of 8. */
+#define TC_BLOCK_INUSE		0x1
+#define TC_BLOCK_PREV_INUSE 0x2
+#define TC_BLOCK_SIZE_MASK	(~(uint32) 7)
+
+/*
+ * A cache entry, stored at the start of an allocated block.  The key bytes
+ * follow the header, then the value (a complete jsonb varlena).  The first
+ * field doubles as the allocator's block header.
+ */
+typedef struct TcEntry
+{
+	uint32		bhdr;			/* block size | TC_BLOCK_* flags */
+	uint32		next;			/* next entry in the bucket chain, or 0 */
+	uint32		hash;			/* hash of (database, key) */
+	Oid			dbid;			/* database the entry belongs to */
+	Oid			typid;			/* type named by put(), or InvalidOid */
+	uint32		keylen;			/* bytes of key */
+	uint32		vallen;			/* bytes of value */
+	pg_atomic_uint32 usage;		/* CLOCK usage counter, 0..TC_USAGE_MAX */
+	TimestampTz expires_at;		/* TC_NO_EXPIRY if none */
+	pg_atomic_uint32 hits;		/* reads served by this entry */
+	char		data[FLEXIBLE_ARRAY_MEMBER];	/* key, then value */
+} TcEntry;
+
+#define TC_ENTRY_HEADER		offsetof(TcEntry, data)
+#define TcEntryKey(e)		((e)->data)
+#define TcEntryValue(e)		((e)->data + (e)->keylen)
+
+/* Statistics of one shard; atomics because readers bump hits and misses. */
+typedef struct TcShardStats
+{
+	pg_atomic_uint64 hits;
+	pg_atomic_uint64 misses;
+	pg_atomic_uint64 puts;
+	pg_atomic_uint64 deletes;
+	pg_atomic_uint64 expirations;
+	pg_atomic_uint64 evictions;
+	pg_atomic_uint64 refusals;
+} TcShardStats;
+
+/*
+ * Shard header.  The bucket array and the arena follow it in shared memory
+ * at the offsets recorded here (relative to the header).
+ */
+typedef struct TcShard
+{
+	uint32		nbuckets;		/* a power of two */
+	uint32		buckets_off;	/* offset of uint32 buckets[nbuckets] */
+	uint32		arena_off;		/* offset of the arena */
+	uint32		arena_size;		/* bytes of arena, a multiple of 8 */
+	uint32		hand;			/* CLOCK hand: offset of a block start */
+	uint32		sweep_bucket;	/* next bucket of the expiry sweep */
+	uint32		nentries;		/* live (possibly expired) entries */
+	uint32		nexpiring;		/* entries that have an expiry time */
+	uint64		used_bytes;		/* bytes of allocated blocks */
+	TimestampTz min_expiry;		/* lower bound of entries' expires_at */
+	TimestampTz sweep_min;		/* min expires_at seen by current sweep */
+	uint32		freelist[TC_NCLASSES];	/* heads of free lists, or 0 */
+	TcShardStats stats;
+} TcShard;
+
+/* Outcome of making room in a shard. */
+typedef struct TcRoomResult
+{
+	uint32		expired;		/* expired entries reclaimed */
+	uint32		evicted;		/* live entries evicted */
+} TcRoomResult;
+
+/* Per-shard memory figures (cache_memory view). */
+typedef struct TcShardMemory
+{
+	uint64		capacity_bytes;
+	uint64		used_bytes;
+	uint64		free_bytes;
+	uint64		largest_free_bytes;
+	uint64		entries;
+	uint64		expired_entries;
+} TcShardMemory;
+
+extern Size tc_shard_layout(Size shard_bytes, uint32 *nbuckets,
+							uint32 *buckets_off, uint32 *arena_off);
+extern void tc_shard_init(TcShard *shard, Size shard_bytes);
+extern uint32 tc_shard_max_block(TcShard *shard);
+extern Size tc_entry_block_size(uint32 keylen, uint32 vallen);
+
+extern TcEntry *tc_shard_lookup(TcShard *shard, uint32 hash, Oid dbid,
+								const char *key, uint32 keylen);
+extern void tc_shard_remove(TcShard *shard, TcEntry *entry);
+extern TcEntry *tc_shard_insert(TcShard *shard, Size blocksize,
+								TimestampTz now, TcRoomResult *room);
+extern void tc_shard_link(TcShard *shard, TcEntry *entry);
+extern void tc_shard_set_expiry(TcShard *shard, TcEntry *entry,
+								TimestampTz expires_at);
+extern uint32 tc_shard_sweep(TcShard *shard, uint32 first_bucket,
+							 uint32 nbuckets, TimestampTz now, Oid dbid,
+							 bool only_expired, uint64 limit);
+extern void tc_shard_memory(TcShard *shard, TimestampTz now,
+							TcShardMemory *mem);
+
+extern TcEntry *tc_shard_entry(TcShard *shard, uint32 off);
+extern uint32 *tc_shard_buckets(TcShard *shard);
+
+/*
+ * tc_entry_expired
+ *		True if the entry's lifetime is over at time now.  An entry is
+ *		alive while now < expires_at: at the exact expiry instant it is gone.
+ */
+static inline bool
+tc_entry_expired(const TcEntry *entry, TimestampTz now)
+{
+	return entry->expires_at != TC_NO_EXPIRY && now >= entry->expires_at;
+}
+
+#endif							/* TYPED_CACHE_CACHE_SHARD_H */

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# test/bench/bench_cache.sh -- typed_cache's cache against an UNLOGGED table
+# used as a cache and against pgmemcache + memcached, in one run on a
+# throwaway cluster: per call inside one query (100k gets, 100k puts) and
+# over the protocol (pgbench -M prepared, 2 clients), plus the per-entry
+# overhead and the eviction policy's hit ratio against exact LRU on a
+# Zipf(0.99) trace.  Prints figures and ratios against the goals of issue 3;
+# asserts nothing.  Run as root or postgres after `make install`.
+#   BENCH_SECONDS=10 test/bench/bench_cache.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+if [ "$(id -u)" = 0 ]; then
+	tmp=$(mktemp -d /tmp/typed_cache_bench.XXXXXX)
+	cp "$here"/bench_cache.sh "$here"/cache_policy_sim.c "$tmp"/
+	chown -R postgres "$tmp"
+	exec runuser -u postgres -- env BENCH_SECONDS="${BENCH_SECONDS:-10}" "$tmp/bench_cache.sh"
+fi
+
+secs=${BENCH_SECONDS:-10}
+bin=/usr/lib/postgresql/15/bin
+work=$(mktemp -d /tmp/typed_cache_bench_pg.XXXXXX)
+port=55499
+mport=11299
+export PGHOST=$work PGPORT=$port PGDATABASE=postgres
+
+cleanup() {
+	"$bin/pg_ctl" -D "$work/data" -m fast stop >/dev/null 2>&1 || true
+	[ -f "$work/memcached.pid" ] && kill "$(cat "$work/memcached.pid")" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+memcached -l 127.0.0.1 -p $mport -U 0 -m 256 -d -P "$work/memcached.pid"
+"$bin/initdb" -D "$work/data" -A trust >/dev/null
+cat >> "$work/data/postgresql.conf" <<EOF
+port = $port
+unix_socket_directories = '$work'
+listen_addresses = ''
+shared_preload_libraries = 'typed_cache, pgmemcache'
+pgmemcache.default_servers = '127.0.0.1:$mport'
+typed_cache.memory = '256MB'
+shared_buffers = '256MB'
+EOF
+"$bin/pg_ctl" -D "$work/data" -l "$work/log" -w start >/dev/null
+
+q() { psql -X -qAt -c "$1"; }
+psql -X -q <<'EOF'
+CREATE EXTENSION typed_cache;
+CREATE EXTENSION pgmemcache;
+CREATE UNLOGGED TABLE kv (key text PRIMARY KEY, value jsonb, expires_at timestamptz);
+CREATE FUNCTION kv_put(k text, v jsonb, ttl interval) RETURNS jsonb LANGUAGE sql AS $$
+	INSERT INTO kv VALUES (k, v, now() + ttl)
+	ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+	RETURNING value
+$$;
+CREATE FUNCTION kv_get(k text) RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT value FROM kv WHERE key = k AND expires_at > now()
+$$;
+-- elapsed microseconds of one statement
+CREATE FUNCTION bench(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz;
+BEGIN
+	t0 := clock_timestamp();
+	EXECUTE q;
+	RETURN extract(epoch FROM clock_timestamp() - t0) * 1e6;
+END $$;
+CREATE FUNCTION val(i int) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+	SELECT jsonb_build_object('id', i, 'name', 'user ' || i, 'email', 'user' || i || '@example.com',
+							  'tags', jsonb_build_array('a', 'b', 'c'), 'score', i * 1.5)
+$$;
+EOF
+
+n=100000
+v="'{\"id\": 1, \"name\": \"user 1\", \"email\": \"user1@example.com\", \"tags\": [\"a\", \"b\", \"c\"], \"score\": 1.5}'::jsonb"
+percall() { q "SELECT round((bench(\$q\$$1\$q\$) / $n)::numeric, 2)"; }
+# warm everything once, then measure
+percall "SELECT count(typed_cache.put('k' || (i % 10000), $v, '5 min')) FROM generate_series(1, $n) i" >/dev/null
+percall "SELECT count(kv_put('k' || (i % 10000), $v, '5 min')) FROM generate_series(1, $n) i" >/dev/null
+q "SELECT count(memcache_set('k' || i, $v::text, '5 min'::interval)) FROM generate_series(0, 9999) i" >/dev/null
+
+c_put=$(percall "SELECT count(typed_cache.put('k' || (i % 10000), $v, '5 min')) FROM generate_series(1, $n) i")
+t_put=$(percall "SELECT count(kv_put('k' || (i % 10000), $v, '5 min')) FROM generate_series(1, $n) i")
+m_put=$(percall "SELECT count(memcache_set('k' || (i % 10000), $v::text, '5 min'::interval)) FROM generate_series(1, $n) i")
+c_get=$(percall "SELECT count(typed_cache.get('k' || (i % 10000))) FROM generate_series(1, $n) i")
+t_get=$(percall "SELECT count(kv_get('k' || (i % 10000))) FROM generate_series(1, $n) i")
+m_get=$(percall "SELECT count(memcache_get('k' || (i % 10000))) FROM generate_series(1, $n) i")
+base=$(percall "SELECT count('k' || (i % 10000)) FROM generate_series(1, $n) i")
+
+run_pgbench() {
+	printf '\\set k random(0, 9999)\n%s\n' "$1" > "$work/script.sql"
+	pgbench -n -M prepared -c 2 -j 2 -T "$secs" -f "$work/script.sql" 2>/dev/null |
+		sed -n 's/^tps = \([0-9.]*\) .*/\1/p' | cut -d. -f1
+}
+b_bare=$(run_pgbench "SELECT 'k' || :k;")
+b_cget=$(run_pgbench "SELECT typed_cache.get('k' || :k);")
+b_cput=$(run_pgbench "SELECT typed_cache.put('k' || :k, $v, '5 min');")
+b_tget=$(run_pgbench "SELECT value FROM kv WHERE key = 'k' || :k AND expires_at > now();")
+b_tput=$(run_pgbench "INSERT INTO kv VALUES ('k' || :k, $v, now() + '5 min') ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at;")
+b_mget=$(run_pgbench "SELECT memcache_get('k' || :k);")
+
+# per-entry overhead: used bytes beyond key and value
+q "SELECT typed_cache.clear()" >/dev/null
+q "SELECT count(typed_cache.put('key:' || i, val(i))) FROM generate_series(1, 100000) i" >/dev/null
+overhead=$(q "SELECT round((s.used_bytes - e.payload)::numeric / s.entries, 1)
+			  FROM typed_cache.stats s, (SELECT sum(octet_length(key) + value_bytes) AS payload FROM typed_cache.entries) e")
+
+gcc -O2 -o "$work/sim" "$(dirname "$0")/cache_policy_sim.c" -lm
+sim=$("$work/sim" 10000000)
+lru=$(echo "$sim" | sed -n 's/^hit_ratio_lru //p')
+tc=$(echo "$sim" | sed -n 's/^hit_ratio_typed_cache //p')
+
+r() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.1f", a / b }'; }
+r2() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+cat <<EOF
+typed_cache benchmark ($(nproc) CPUs, PostgreSQL $(q 'SHOW server_version'), pgbench ${secs}s x 2 clients)
+
+in-query, microseconds per call ($n calls, 10k keys, ~110-byte jsonb; generate_series + concat alone: $base)
+  operation   typed_cache   unlogged table   pgmemcache
+  get         $c_get          $t_get             $m_get
+  put         $c_put          $t_put             $m_put
+
+pgbench -M prepared, 2 clients, tps
+  SELECT 'k' || :k          $b_bare
+  typed_cache.get           $b_cget
+  typed_cache.put           $b_cput
+  table get                 $b_tget
+  table upsert              $b_tput
+  memcache_get              $b_mget
+
+goals
+  in-query get vs table        $(r "$t_get" "$c_get")x   (goal >= 5x)
+  in-query put vs table        $(r "$t_put" "$c_put")x   (goal >= 5x)
+  in-query get vs pgmemcache   $(r "$m_get" "$c_get")x   (goal >= 100x)
+  in-query put vs pgmemcache   $(r "$m_put" "$c_put")x   (goal >= 100x)
+  pgbench get vs bare SELECT   $(r2 "$b_cget" "$b_bare")x  (goal >= 0.9x)
+  pgbench put vs table upsert  $(r "$b_cput" "$b_tput")x   (goal >= 3x)
+  per-entry overhead           $overhead bytes beyond key and value (goal <= 64)
+  Zipf(0.99), 1M keys, 10% room: hit ratio typed_cache $tc vs exact LRU $lru (goal >= LRU)
+EOF
