@@ -63,3 +63,18 @@ ALTER TYPE inv_t ADD ATTRIBUTE w int;
 SELECT proj_z('{"z": false, "w": 1}');
 
 SELECT dblink_disconnect('other');
+
+-- renaming an enum label applies at once (plans remember labels they saw)
+CREATE TYPE colour AS ENUM ('red', 'blue');
+CREATE TYPE paint_t AS (c colour);
+SELECT dblink_connect('other2', 'dbname=' || current_database());
+SELECT * FROM dblink('other2', $$SELECT typed_cache.project('{"c": "red"}', NULL::paint_t)::text$$) AS t(r text);
+SELECT typed_cache.project('{"c": "red"}', NULL::paint_t);
+ALTER TYPE colour RENAME VALUE 'red' TO 'crimson';
+SELECT typed_cache.project('{"c": "red"}', NULL::paint_t);
+SELECT typed_cache.project('{"c": "crimson"}', NULL::paint_t);
+SELECT * FROM dblink('other2', $$SELECT typed_cache.project('{"c": "crimson"}', NULL::paint_t)::text$$) AS t(r text);
+SELECT * FROM dblink('other2', $$SELECT typed_cache.project('{"c": "red"}', NULL::paint_t)::text$$) AS t(r text);
+ALTER TYPE colour ADD VALUE 'green';
+SELECT typed_cache.project('{"c": "green"}', NULL::paint_t);
+SELECT dblink_disconnect('other2');

@@ -46,6 +46,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 #include "project.h"
@@ -143,10 +144,22 @@ tc_xact_callback(XactEvent event, void *arg)
  * tc_project_init
  *		Register the invalidation callbacks.  Called from _PG_init().
  */
+/*
+ * tc_enum_callback
+ *		An enum label was added or renamed: forget every plan, since plans
+ *		remember the labels they have seen.
+ */
+static void
+tc_enum_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	tc_relcache_callback((Datum) 0, InvalidOid);
+}
+
 void
 tc_project_init(void)
 {
 	CacheRegisterRelcacheCallback(tc_relcache_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(ENUMOID, tc_enum_callback, (Datum) 0);
 	RegisterXactCallback(tc_xact_callback, NULL);
 }
 
@@ -350,7 +363,10 @@ tc_build_conv(TcConv *c, Oid typid, int32 typmod, bool coerce, List **deps,
 									 &c->elmalign);
 			}
 			else
+			{
 				c->kind = TC_OTHER;
+				c->is_enum = type_is_enum(c->basetypid) && !c->is_domain;
+			}
 			break;
 	}
 }

@@ -90,7 +90,20 @@ typedef struct TcConv
 	char		elmalign;
 	/* TC_COMPOSITE */
 	struct TcPlan *sub;
+	/* enums: labels already seen, with their OIDs (filled by enum_in) */
+	bool		is_enum;
+	int			nlabels;
+	struct TcEnumLabel *labels;
 } TcConv;
+
+#define TC_ENUM_CACHE 32
+
+typedef struct TcEnumLabel
+{
+	char	   *label;
+	int			len;
+	Oid			oid;
+} TcEnumLabel;
 
 typedef struct TcField
 {

@@ -566,6 +566,42 @@ tc_convert_via_input(TcState *st, TcConv *conv, const JsonbValue *v)
 }
 
 /*
+ * tc_convert_enum
+ *		An enum label to its OID.  Labels are looked up by enum_in() the
+ *		first time (which also refuses values not yet safe to use) and
+ *		remembered in the plan; renaming a label drops all plans.
+ */
+static Datum
+tc_convert_enum(TcState *st, TcConv *conv, const JsonbValue *v)
+{
+	const char *label = v->val.string.val;
+	int			len = v->val.string.len;
+	Datum		result;
+	MemoryContext oldcxt;
+
+	for (int i = 0; i < conv->nlabels; i++)
+	{
+		TcEnumLabel *e = &conv->labels[i];
+
+		if (e->len == len && memcmp(e->label, label, len) == 0)
+			return ObjectIdGetDatum(e->oid);
+	}
+	result = tc_convert_via_input(st, conv, v);
+	if (conv->nlabels < TC_ENUM_CACHE)
+	{
+		oldcxt = MemoryContextSwitchTo(conv->mcxt);
+		if (conv->labels == NULL)
+			conv->labels = palloc(sizeof(TcEnumLabel) * TC_ENUM_CACHE);
+		conv->labels[conv->nlabels].label = pnstrdup(label, len);
+		conv->labels[conv->nlabels].len = len;
+		conv->labels[conv->nlabels].oid = DatumGetObjectId(result);
+		conv->nlabels++;
+		MemoryContextSwitchTo(oldcxt);
+	}
+	return result;
+}
+
+/*
  * tc_int_error
  *		Raise the error for a JSON number that is not a valid integer of the
  *		requested width.
@@ -754,6 +790,8 @@ tc_convert_scalar(TcState *st, TcConv *conv, const JsonbValue *v)
 				Oid			infunc;
 				Oid			ioparam;
 
+				if (conv->is_enum && v->type == jbvString)
+					return tc_convert_enum(st, conv, v);
 				if (!conv->is_domain)
 					return tc_convert_via_input(st, conv, v);
 				getTypeInputInfo(conv->basetypid, &infunc, &ioparam);
