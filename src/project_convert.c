@@ -398,6 +398,30 @@ tc_parse_iso_timestamp(const char *s, int len, struct pg_tm *tm, fsec_t *fsec,
 /* ---------- messages ---------- */
 
 /*
+ * tc_json_kind
+ *		The JSON type of v, as messages name it.
+ */
+static const char *
+tc_json_kind(const JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			return "null";
+		case jbvString:
+			return "string";
+		case jbvNumeric:
+			return "number";
+		case jbvBool:
+			return "boolean";
+		case jbvBinary:
+			return JsonContainerIsArray(v->val.binary.data) ? "array" : "object";
+		default:
+			return "value";
+	}
+}
+
+/*
  * tc_describe_value
  *		A short description of a JSON value for messages: its JSON type and,
  *		abbreviated, its text.
@@ -405,29 +429,14 @@ tc_parse_iso_timestamp(const char *s, int len, struct pg_tm *tm, fsec_t *fsec,
 char *
 tc_describe_value(const JsonbValue *v)
 {
-	const char *kind;
+	const char *kind = tc_json_kind(v);
 	char	   *text;
 	int			len;
 
-	switch (v->type)
-	{
-		case jbvNull:
-			return pstrdup("null");
-		case jbvString:
-			kind = "string";
-			break;
-		case jbvNumeric:
-			kind = "number";
-			break;
-		case jbvBool:
-			return pstrdup(v->val.boolean ? "boolean true" : "boolean false");
-		case jbvBinary:
-			kind = JsonContainerIsArray(v->val.binary.data) ? "array" : "object";
-			break;
-		default:
-			kind = "value";
-			break;
-	}
+	if (v->type == jbvNull)
+		return pstrdup("null");
+	if (v->type == jbvBool)
+		return pstrdup(v->val.boolean ? "boolean true" : "boolean false");
 	if (v->type == jbvNumeric)
 		text = DatumGetCString(DirectFunctionCall1(numeric_out,
 												   NumericGetDatum(v->val.numeric)));
@@ -493,29 +502,8 @@ tc_mismatch_error(TcState *st, const TcConv *conv, const JsonbValue *v)
 {
 	char	   *path = tc_path_string(st);
 	char	   *typname = format_type_with_typemod(conv->typid, conv->typmod);
-	const char *kind;
+	const char *kind = tc_json_kind(v);
 
-	switch (v->type)
-	{
-		case jbvString:
-			kind = "string";
-			break;
-		case jbvNumeric:
-			kind = "number";
-			break;
-		case jbvBool:
-			kind = "boolean";
-			break;
-		case jbvBinary:
-			kind = JsonContainerIsArray(v->val.binary.data) ? "array" : "object";
-			break;
-		case jbvNull:
-			kind = "null";
-			break;
-		default:
-			kind = "value";
-			break;
-	}
 	st->own_error = true;
 	ereport(ERROR,
 			(errcode(ERRCODE_DATATYPE_MISMATCH),
