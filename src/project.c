@@ -282,6 +282,16 @@ tc_build_conv(TcConv *c, Oid typid, int32 typmod, bool coerce, List **deps,
 	c->mcxt = CurrentMemoryContext;
 	getTypeInputInfo(typid, &infuncoid, &c->typioparam);
 	fmgr_info_cxt(infuncoid, &c->infunc, CurrentMemoryContext);
+	if (c->is_domain)
+	{
+		getTypeInputInfo(c->basetypid, &infuncoid, &c->baseioparam);
+		fmgr_info_cxt(infuncoid, &c->baseinfunc, CurrentMemoryContext);
+	}
+	else
+	{
+		c->baseinfunc = c->infunc;
+		c->baseioparam = c->typioparam;
+	}
 	get_type_category_preferred(c->basetypid, &c->typcategory, &preferred);
 
 	switch (c->basetypid)

@@ -83,6 +83,8 @@ typedef struct TcConv
 	MemoryContext mcxt;			/* where the plan lives */
 	FmgrInfo	infunc;			/* input function of typid */
 	Oid			typioparam;
+	FmgrInfo	baseinfunc;		/* input function of basetypid */
+	Oid			baseioparam;
 	/* TC_ARRAY */
 	struct TcConv *elem;
 	int16		elmlen;

@@ -775,16 +775,10 @@ tc_convert_scalar(TcState *st, TcConv *conv, const JsonbValue *v)
 				 conv->typcategory == TYPCATEGORY_BOOLEAN))
 			{
 				/* the base type's input: the caller checks the domain */
-				Oid			infunc;
-				Oid			ioparam;
-
 				if (conv->is_enum && v->type == jbvString)
 					return tc_convert_enum(st, conv, v);
-				if (!conv->is_domain)
-					return tc_convert_via_input(st, conv, v);
-				getTypeInputInfo(conv->basetypid, &infunc, &ioparam);
-				return OidInputFunctionCall(infunc, tc_json_text(v), ioparam,
-											conv->basetypmod);
+				return InputFunctionCall(&conv->baseinfunc, tc_json_text(v),
+										 conv->baseioparam, conv->basetypmod);
 			}
 			break;
 
