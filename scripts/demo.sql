@@ -62,3 +62,108 @@ SELECT demo_try($q$SELECT typed_cache.project('{"data": {"user": {"id": 1}}, "ge
 SELECT * FROM typed_cache.project_set(
 	'[{"data": {"user": {"id": 1}}, "kind": "view"}, {"data": {"user": {"id": 2}}}]',
 	NULL::event_t);
+
+-- 2. The shared-memory cache: jsonb under text keys, shared by every backend.
+-- Schema on write: a put with a type (here the registered event_t) is
+-- projected first, so only documents that fit are stored; ttl 5 minutes.
+SELECT typed_cache.put('event:1',
+	'{"data": {"user": {"id": 7}}, "kind": "buy", "createdAt": "2026-11-01T10:00:00Z",
+	  "amount": 19.90, "tags": ["promo"], "geo": {"lat": 48.85, "lon": 2.35}}',
+	'5 min', 'event_t');
+SELECT demo_try($q$SELECT typed_cache.put('event:2', '{"kind": "buy"}', '5 min', 'event_t')$q$) AS refused_on_write;
+SELECT typed_cache.get('event:1') -> 'kind' AS kind, typed_cache.get('event:2') AS missing;
+SELECT * FROM typed_cache.get('event:1', NULL::event_t);
+
+-- Get-or-compute: the first call computes and stores, the second one hits.
+SELECT COALESCE(typed_cache.get('report:revenue'),
+	typed_cache.put('report:revenue',
+		(SELECT jsonb_build_object('events', count(*), 'revenue', sum(e.amount))
+		   FROM events, typed_cache.project(doc, NULL::event_t) e),
+		'5 min')) AS report;
+SELECT COALESCE(typed_cache.get('report:revenue'),
+	typed_cache.put('report:revenue', '"recomputed"', '5 min')) AS report;
+
+SELECT * FROM typed_cache.get_many(ARRAY['event:1', 'nope', 'report:revenue']);
+SELECT date_trunc('minute', typed_cache.ttl('event:1') + interval '30 s') AS ttl,
+	   typed_cache.touch('event:1', '1 hour') AS touched,
+	   date_trunc('minute', typed_cache.ttl('event:1') + interval '30 s') AS ttl_after;
+SELECT typed_cache.delete('report:revenue') AS deleted,
+	   typed_cache.delete('report:revenue') AS again;
+
+-- A typed read under another type is refused, never a misread (42804).
+DO $$
+BEGIN
+	PERFORM typed_cache.get('event:1', NULL::geo_t);
+EXCEPTION WHEN datatype_mismatch THEN
+	RAISE NOTICE '%: %', SQLSTATE, SQLERRM;
+END $$;
+
+SELECT entries, used_bytes, hits, misses, round(hit_ratio::numeric, 2) AS hit_ratio,
+	   puts, deletes, refusals
+  FROM typed_cache.stats;
+SELECT key, value_bytes, type, hits,
+	   date_trunc('minute', expires_at - now() + interval '30 s') AS expires_in
+  FROM typed_cache.entries ORDER BY key;
+
+-- Expiry: entries with a 1 s ttl are gone for get at once, and reclaimed
+-- by evict_expired() (or lazily, when a full shard needs room).
+SELECT count(typed_cache.put('session:' || g, jsonb_build_object('n', g), '1 s'))
+	   AS short_lived
+  FROM generate_series(1, 100) g;
+SELECT pg_sleep(1.1);
+SELECT typed_cache.get('session:1') AS expired, sum(expired_entries) AS expired_entries
+  FROM typed_cache.cache_memory;
+SELECT typed_cache.evict_expired() AS evicted;
+SELECT entries, expirations FROM typed_cache.stats;
+
+-- In production, pg_cron reclaims expired entries every minute.
+CREATE EXTENSION pg_cron;
+SELECT cron.schedule('typed_cache_evict', '* * * * *', 'SELECT typed_cache.evict_expired()');
+SELECT jobname, schedule, command FROM cron.job;
+
+-- 3. Memory visibility: what this backend's memory contexts hold, how they
+-- grow, and whether a repeated workload converges.
+CREATE TYPE item_t AS (n int, name text);
+SELECT typed_cache.memory_snapshot('before');
+SELECT count(typed_cache.put('k:' || g, jsonb_build_object('n', g, 'name', 'n' || g),
+							 NULL, 'item_t')) AS puts,
+	   count(typed_cache.get('k:' || g, NULL::item_t)) AS typed_gets
+  FROM generate_series(1, 10000) g;
+SELECT typed_cache.memory_snapshot('after');
+-- Largest change first: the first typed use of item_t compiled a projection
+-- plan (kept for the session); everything else stayed the same.
+SELECT path, before_bytes, after_bytes, delta_bytes, status
+  FROM typed_cache.memory_growth('before', 'after')
+ LIMIT 5;
+
+-- Repeating it allocates nothing new: warm up twice, measure 5 runs.
+SELECT iteration, allocated_bytes, delta_bytes, verdict
+  FROM typed_cache.check_convergence(
+	$$SELECT count(typed_cache.put('k:' || g, jsonb_build_object('n', g, 'name', 'n' || g),
+								   NULL, 'item_t')),
+			 count(typed_cache.get('k:' || g, NULL::item_t))
+		FROM generate_series(1, 10000) g$$, 5);
+-- A leak for contrast: 20 prepared statements per run, never deallocated.
+CREATE SEQUENCE leak_seq;
+CREATE FUNCTION demo_leak() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	FOR i IN 1..20 LOOP
+		EXECUTE format('PREPARE leak_%s AS SELECT %s', nextval('leak_seq'), i);
+	END LOOP;
+END $$;
+SELECT DISTINCT verdict
+  FROM typed_cache.check_convergence('SELECT demo_leak()', 5);
+DEALLOCATE ALL;
+
+-- Every backend of the server publishes its total; the cache's shards.
+SELECT pid = pg_backend_pid() AS me, backend_type, allocated_bytes, peak_bytes, top_context
+  FROM typed_cache.backend_memory ORDER BY allocated_bytes DESC LIMIT 5;
+SELECT shard, capacity_bytes, used_bytes, free_bytes, largest_free_bytes, entries
+  FROM typed_cache.cache_memory ORDER BY shard LIMIT 5;
+SELECT count(*) AS shards, sum(entries) AS entries, sum(used_bytes) AS used_bytes,
+	   sum(capacity_bytes) AS capacity_bytes
+  FROM typed_cache.cache_memory;
+
+-- Leave nothing behind.
+SELECT cron.unschedule('typed_cache_evict');
+SELECT typed_cache.clear() AS cleared;

@@ -47,5 +47,40 @@ SELECT typed_cache.evict_expired();
 SELECT key, typed_cache.get(key) FROM typed_cache.entries ORDER BY key;
 SELECT typed_cache.clear();
 SELECT entries, used_bytes FROM typed_cache.stats;
+SELECT count(typed_cache.put('left_' || i, to_jsonb(i))) FROM generate_series(1, 3) i;
+
+-- A DROP DATABASE that fails leaves that database's entries alone ...
 \c contrib_regression
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS dblink;
+RESET client_min_messages;
+SELECT dblink_connect('holder', 'dbname=cache_other');
+\set VERBOSITY terse
 DROP DATABASE cache_other;
+\set VERBOSITY default
+SELECT entries FROM typed_cache.stats;
+SELECT dblink_disconnect('holder');
+-- ... and one that commits removes them and gives their memory back.
+DROP DATABASE cache_other;
+SELECT entries, used_bytes FROM typed_cache.stats;
+
+-- A later database that gets a dropped database's OID sees none of its
+-- entries.
+CREATE DATABASE cache_reuse OID = 4242424;
+\c cache_reuse
+SET client_min_messages = warning;
+CREATE EXTENSION typed_cache;
+RESET client_min_messages;
+SELECT typed_cache.put('secret', '"of the first cache_reuse"');
+\c contrib_regression
+DROP DATABASE cache_reuse;
+CREATE DATABASE cache_reuse OID = 4242424;
+\c cache_reuse
+SET client_min_messages = warning;
+CREATE EXTENSION typed_cache;
+RESET client_min_messages;
+SELECT typed_cache.get('secret') IS NULL AS not_inherited,
+	   (SELECT count(*) FROM typed_cache.entries) AS entries;
+\c contrib_regression
+DROP DATABASE cache_reuse;
+SELECT entries, used_bytes FROM typed_cache.stats;

@@ -33,6 +33,9 @@
 
 #include <limits.h>
 
+#include "access/xact.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "common/int.h"
@@ -91,6 +94,12 @@ static Size tc_copy_hint = 256;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+static object_access_hook_type prev_object_access_hook = NULL;
+
+/* Databases dropped by the current transaction (in TopTransactionContext). */
+static List *tc_dropped_databases = NIL;
+
+static uint64 tc_sweep_database(Oid dbid, bool interruptible);
 
 PG_FUNCTION_INFO_V1(tc_cache_put);
 PG_FUNCTION_INFO_V1(tc_cache_get);
@@ -219,6 +228,69 @@ tc_cache_shmem_startup(void)
 }
 
 /*
+ * tc_object_access
+ *		Keep the cache's database scoping true across the life of databases.
+ *		Keys are scoped by database OID, and a dropped database's OID can be
+ *		given to a later one, so:
+ *		- when a database is created, entries that still carry its OID
+ *		  (left by an earlier database of the same OID) are removed before
+ *		  anyone can connect to it;
+ *		- when a database is dropped, its entries are removed once the drop
+ *		  commits, which gives their memory back at once.  Doing it at
+ *		  commit means a DROP DATABASE that fails (for example because the
+ *		  database is in use) leaves the cache alone.
+ */
+static void
+tc_object_access(ObjectAccessType access, Oid classId, Oid objectId,
+				 int subId, void *arg)
+{
+	if (prev_object_access_hook)
+		prev_object_access_hook(access, classId, objectId, subId, arg);
+
+	if (classId != DatabaseRelationId || tc_cache == NULL)
+		return;
+	if (access == OAT_POST_CREATE)
+		tc_sweep_database(objectId, true);
+	else if (access == OAT_DROP)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+		tc_dropped_databases = lappend_oid(tc_dropped_databases, objectId);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/*
+ * tc_cache_xact_callback
+ *		At commit, remove the entries of the databases the transaction
+ *		dropped; at abort, forget them.  Nothing here can raise an error.
+ */
+static void
+tc_cache_xact_callback(XactEvent event, void *arg)
+{
+	ListCell   *lc;
+
+	if (tc_dropped_databases == NIL)
+		return;
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+			foreach(lc, tc_dropped_databases)
+				tc_sweep_database(lfirst_oid(lc), false);
+			tc_dropped_databases = NIL;
+			break;
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			break;
+		default:
+			/* the list dies with TopTransactionContext */
+			tc_dropped_databases = NIL;
+			break;
+	}
+}
+
+/*
  * tc_cache_init
  *		Called from _PG_init(): define the cache's GUCs and, when the library
  *		is being preloaded, install the shared-memory hooks.
@@ -281,6 +353,9 @@ tc_cache_init(void)
 	shmem_request_hook = tc_cache_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = tc_cache_shmem_startup;
+	prev_object_access_hook = object_access_hook;
+	object_access_hook = tc_object_access;
+	RegisterXactCallback(tc_cache_xact_callback, NULL);
 }
 
 /*
@@ -969,16 +1044,29 @@ tc_cache_evict_expired(PG_FUNCTION_ARGS)
 
 /*
  * tc_cache_clear
- *		typed_cache.clear(): remove every entry of the current database,
- *		in bounded batches per shard.  Returns how many were removed.
+ *		typed_cache.clear(): remove every entry of the current database.
+ *		Returns how many were removed.
  */
 Datum
 tc_cache_clear(PG_FUNCTION_ARGS)
 {
+	tc_require_cache();
+	PG_RETURN_INT64((int64) tc_sweep_database(MyDatabaseId, true));
+}
+
+/*
+ * tc_sweep_database
+ *		Remove every entry of database dbid, in bounded batches per shard,
+ *		and count them as deletes.  Returns how many were removed.  Checks
+ *		for interrupts between batches only when interruptible (not at
+ *		commit).
+ */
+static uint64
+tc_sweep_database(Oid dbid, bool interruptible)
+{
 	uint64		total = 0;
 	uint32		s;
 
-	tc_require_cache();
 	for (s = 0; s < tc_cache->nshards; s++)
 	{
 		TcShard    *shard = tc_shard(s);
@@ -991,16 +1079,17 @@ tc_cache_clear(PG_FUNCTION_ARGS)
 
 			LWLockAcquire(tc_shard_lock(s), LW_EXCLUSIVE);
 			n += tc_shard_sweep(shard, b, TC_BATCH_BUCKETS, now,
-								MyDatabaseId, false, PG_UINT64_MAX);
+								dbid, false, PG_UINT64_MAX);
 			LWLockRelease(tc_shard_lock(s));
 			b += TC_BATCH_BUCKETS;
-			CHECK_FOR_INTERRUPTS();
+			if (interruptible)
+				CHECK_FOR_INTERRUPTS();
 		}
 		if (n > 0)
 			pg_atomic_fetch_add_u64(&shard->stats.deletes, n);
 		total += n;
 	}
-	PG_RETURN_INT64((int64) total);
+	return total;
 }
 
 /* Counters of one shard or of all of them. */
