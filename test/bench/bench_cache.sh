@@ -6,14 +6,16 @@
 # overhead and the eviction policy's hit ratio against exact LRU on a
 # Zipf(0.99) trace.  Prints figures and ratios against the goals of issue 3;
 # asserts nothing.  Run as root or postgres after `make install`.
-#   BENCH_SECONDS=10 test/bench/bench_cache.sh
+#   BENCH_SECONDS=10 BENCH_ROUNDS=5 BENCH_PGBENCH_ROUNDS=3 test/bench/bench_cache.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" = 0 ]; then
 	tmp=$(mktemp -d /tmp/typed_cache_bench.XXXXXX)
 	cp "$here"/bench_cache.sh "$here"/cache_policy_sim.c "$tmp"/
 	chown -R postgres "$tmp"
-	exec runuser -u postgres -- env BENCH_SECONDS="${BENCH_SECONDS:-10}" "$tmp/bench_cache.sh"
+	exec runuser -u postgres -- env BENCH_SECONDS="${BENCH_SECONDS:-10}" \
+		BENCH_ROUNDS="${BENCH_ROUNDS:-5}" BENCH_PGBENCH_ROUNDS="${BENCH_PGBENCH_ROUNDS:-3}" \
+		"$tmp/bench_cache.sh"
 fi
 
 secs=${BENCH_SECONDS:-10}
@@ -71,32 +73,74 @@ $$;
 EOF
 
 n=100000
+rounds=${BENCH_ROUNDS:-5}
+prounds=${BENCH_PGBENCH_ROUNDS:-3}
 v="'{\"id\": 1, \"name\": \"user 1\", \"email\": \"user1@example.com\", \"tags\": [\"a\", \"b\", \"c\"], \"score\": 1.5}'::jsonb"
-percall() { q "SELECT round((bench(\$q\$$1\$q\$) / $n)::numeric, 2)"; }
-# warm everything once, then measure
-percall "SELECT count(typed_cache.put('k' || (i % 10000), $v, '5 min')) FROM generate_series(1, $n) i" >/dev/null
-percall "SELECT count(kv_put('k' || (i % 10000), $v, '5 min')) FROM generate_series(1, $n) i" >/dev/null
-q "SELECT count(memcache_set('k' || i, $v::text, '5 min'::interval)) FROM generate_series(0, 9999) i" >/dev/null
+percall() { q "SELECT round((bench(\$q\$$1\$q\$) / $n)::numeric, 3)"; }
+# median of the numbers given as arguments
+median() {
+	printf '%s\n' "$@" | sort -g |
+		awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
 
-c_put=$(percall "SELECT count(typed_cache.put('k' || (i % 10000), $v, '5 min')) FROM generate_series(1, $n) i")
-t_put=$(percall "SELECT count(kv_put('k' || (i % 10000), $v, '5 min')) FROM generate_series(1, $n) i")
-m_put=$(percall "SELECT count(memcache_set('k' || (i % 10000), $v::text, '5 min'::interval)) FROM generate_series(1, $n) i")
-c_get=$(percall "SELECT count(typed_cache.get('k' || (i % 10000))) FROM generate_series(1, $n) i")
-t_get=$(percall "SELECT count(kv_get('k' || (i % 10000))) FROM generate_series(1, $n) i")
-m_get=$(percall "SELECT count(memcache_get('k' || (i % 10000))) FROM generate_series(1, $n) i")
-base=$(percall "SELECT count('k' || (i % 10000)) FROM generate_series(1, $n) i")
+# In-query figures: one statement of $n calls each.
+declare -A stmt=(
+	[c_put]="SELECT count(typed_cache.put('k' || (i % 10000), $v, '5 min')) FROM generate_series(1, $n) i"
+	[t_put]="SELECT count(kv_put('k' || (i % 10000), $v, '5 min')) FROM generate_series(1, $n) i"
+	[m_put]="SELECT count(memcache_set('k' || (i % 10000), $v::text, '5 min'::interval)) FROM generate_series(1, $n) i"
+	[c_get]="SELECT count(typed_cache.get('k' || (i % 10000))) FROM generate_series(1, $n) i"
+	[t_get]="SELECT count(kv_get('k' || (i % 10000))) FROM generate_series(1, $n) i"
+	[m_get]="SELECT count(memcache_get('k' || (i % 10000))) FROM generate_series(1, $n) i"
+	[base]="SELECT count('k' || (i % 10000)) FROM generate_series(1, $n) i"
+	# over the protocol: one statement per transaction
+	[b_bare]="SELECT 'k' || :k;"
+	[b_cget]="SELECT typed_cache.get('k' || :k);"
+	[b_cput]="SELECT typed_cache.put('k' || :k, $v, '5 min');"
+	[b_tget]="SELECT value FROM kv WHERE key = 'k' || :k AND expires_at > now();"
+	[b_tput]="INSERT INTO kv VALUES ('k' || :k, $v, now() + '5 min') ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at;"
+	[b_mget]="SELECT memcache_get('k' || :k);"
+)
+inq_order="c_put t_put m_put c_get t_get m_get base"
+pgb_order="b_bare b_cget b_cput b_tget b_tput b_mget"
 
 run_pgbench() {
 	printf '\\set k random(0, 9999)\n%s\n' "$1" > "$work/script.sql"
 	pgbench -n -M prepared -c 2 -j 2 -T "$secs" -f "$work/script.sql" 2>/dev/null |
 		sed -n 's/^tps = \([0-9.]*\) .*/\1/p' | cut -d. -f1
 }
-b_bare=$(run_pgbench "SELECT 'k' || :k;")
-b_cget=$(run_pgbench "SELECT typed_cache.get('k' || :k);")
-b_cput=$(run_pgbench "SELECT typed_cache.put('k' || :k, $v, '5 min');")
-b_tget=$(run_pgbench "SELECT value FROM kv WHERE key = 'k' || :k AND expires_at > now();")
-b_tput=$(run_pgbench "INSERT INTO kv VALUES ('k' || :k, $v, now() + '5 min') ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at;")
-b_mget=$(run_pgbench "SELECT memcache_get('k' || :k);")
+
+# Warm everything once, then measure in interleaved rounds.  Each figure is
+# the median of its rounds and each ratio the median of per-round ratios, so
+# a disturbance spoils one round of one figure, not the result.
+percall "${stmt[c_put]}" >/dev/null
+percall "${stmt[t_put]}" >/dev/null
+q "SELECT count(memcache_set('k' || i, $v::text, '5 min'::interval)) FROM generate_series(0, 9999) i" >/dev/null
+declare -A all
+for ((round = 1; round <= rounds; round++)); do
+	for name in $inq_order; do
+		all[$name]+=" $(percall "${stmt[$name]}")"
+	done
+done
+for ((round = 1; round <= prounds; round++)); do
+	for name in $pgb_order; do
+		all[$name]+=" $(run_pgbench "${stmt[$name]}")"
+	done
+done
+
+# ratio A B [net]: median over rounds of A / B; with net, both less the
+# loop alone measured in the same round (a call's own cost)
+ratio() {
+	local -a a=(${all[$1]}) b=(${all[$2]}) base=(${all[base]}) r=()
+	local i
+	for i in "${!a[@]}"; do
+		r+=("$(awk -v x="${a[i]}" -v y="${b[i]}" -v z="${base[i]:-0}" -v net="${3:-}" \
+			'BEGIN { if (net == "net") { x -= z; y -= z } printf "%.4f", x / y }')")
+	done
+	median "${r[@]}"
+}
+for name in $inq_order $pgb_order; do
+	declare "$name=$(median ${all[$name]})"
+done
 
 # per-entry overhead: used bytes beyond key and value
 q "SELECT typed_cache.clear()" >/dev/null
@@ -109,15 +153,19 @@ sim=$("$work/sim" 10000000)
 lru=$(echo "$sim" | sed -n 's/^hit_ratio_lru //p')
 tc=$(echo "$sim" | sed -n 's/^hit_ratio_typed_cache //p')
 
-r() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.1f", a / b }'; }
-r2() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+f1() { awk -v a="$1" 'BEGIN { printf "%.1f", a }'; }
+f2() { awk -v a="$1" 'BEGIN { printf "%.2f", a }'; }
+net() { awk -v a="$1" -v b="$base" 'BEGIN { printf "%.2f", a - b }'; }
 cat <<EOF
-typed_cache benchmark ($(nproc) CPUs, PostgreSQL $(q 'SHOW server_version'), pgbench ${secs}s x 2 clients)
+typed_cache benchmark ($(nproc) CPUs, PostgreSQL $(q 'SHOW server_version'))
+figures are medians of $rounds interleaved in-query rounds and $prounds pgbench rounds
+(${secs}s, 2 clients); ratios are medians of the per-round ratios
 
-in-query, microseconds per call ($n calls, 10k keys, ~110-byte jsonb; generate_series + concat alone: $base)
-  operation   typed_cache   unlogged table   pgmemcache
-  get         $c_get          $t_get             $m_get
-  put         $c_put          $t_put             $m_put
+in-query, microseconds per call ($n calls, 10k keys, ~110-byte jsonb); the
+generate_series + concatenation loop alone costs $base, "net" is a call's own cost
+  operation   typed_cache (net)   unlogged table (net)   pgmemcache (net)
+  get         $c_get ($(net "$c_get"))       $t_get ($(net "$t_get"))           $m_get ($(net "$m_get"))
+  put         $c_put ($(net "$c_put"))       $t_put ($(net "$t_put"))          $m_put ($(net "$m_put"))
 
 pgbench -M prepared, 2 clients, tps
   SELECT 'k' || :k          $b_bare
@@ -127,13 +175,14 @@ pgbench -M prepared, 2 clients, tps
   table upsert              $b_tput
   memcache_get              $b_mget
 
-goals
-  in-query get vs table        $(r "$t_get" "$c_get")x   (goal >= 5x)
-  in-query put vs table        $(r "$t_put" "$c_put")x   (goal >= 5x)
-  in-query get vs pgmemcache   $(r "$m_get" "$c_get")x   (goal >= 100x)
-  in-query put vs pgmemcache   $(r "$m_put" "$c_put")x   (goal >= 100x)
-  pgbench get vs bare SELECT   $(r2 "$b_cget" "$b_bare")x  (goal >= 0.9x)
-  pgbench put vs table upsert  $(r "$b_cput" "$b_tput")x   (goal >= 3x)
+goals                          gross    net
+  in-query get vs table        $(f1 "$(ratio t_get c_get)")x     $(f1 "$(ratio t_get c_get net)")x    (goal >= 5x)
+  in-query put vs table        $(f1 "$(ratio t_put c_put)")x     $(f1 "$(ratio t_put c_put net)")x    (goal >= 5x)
+  in-query get vs pgmemcache   $(f1 "$(ratio m_get c_get)")x    $(f1 "$(ratio m_get c_get net)")x   (goal >= 100x)
+  in-query put vs pgmemcache   $(f1 "$(ratio m_put c_put)")x    $(f1 "$(ratio m_put c_put net)")x   (goal >= 100x)
+  pgbench get vs bare SELECT   $(f2 "$(ratio b_cget b_bare)")x              (goal >= 0.9x)
+  pgbench put vs table upsert  $(f2 "$(ratio b_cput b_tput)")x              (goal >= 3x)
+    its ceiling here: bare SELECT vs table upsert $(f2 "$(ratio b_bare b_tput)")x; put vs bare SELECT $(f2 "$(ratio b_cput b_bare)")x
   per-entry overhead           $overhead bytes beyond key and value (goal <= 64)
   Zipf(0.99), 1M keys, 10% room: hit ratio typed_cache $tc vs exact LRU $lru (goal >= LRU)
 EOF
