@@ -18,6 +18,32 @@ SELECT typed_cache.get(NULL) IS NULL AS null_key_reads_null;
 SELECT typed_cache.put('user:1', '{"id": 1, "name": "Bob"}') ->> 'name' AS put;
 SELECT typed_cache.get('user:1') ->> 'name' AS got;
 
+-- A replacement is the new entry in full: value, ttl, type and a fresh hit
+-- count, whether it fits the old block (same size: rewritten in place) or
+-- not (moved to another block).
+CREATE TYPE cache_basic_user AS (id int, name text);
+SELECT used_bytes AS used_before FROM typed_cache.stats \gset
+SELECT typed_cache.put('user:1', '{"id": 1, "name": "Cyd"}', '1 hour',
+					   'cache_basic_user') ->> 'name' AS same_size;
+SELECT s.used_bytes = :used_before AS same_bytes, e.value_bytes, e.type, e.hits,
+	   e.expires_at > now() + interval '59 min' AS new_ttl
+  FROM typed_cache.stats s, typed_cache.entries e WHERE e.key = 'user:1';
+SELECT * FROM typed_cache.get('user:1', NULL::cache_basic_user);
+SELECT typed_cache.put('user:1', '{"id": 1, "name": "Dee"}') ->> 'name' AS untyped_again;
+SELECT type, hits, expires_at FROM typed_cache.entries WHERE key = 'user:1';
+SELECT typed_cache.get('user:1', NULL::cache_basic_user);
+SELECT typed_cache.put('user:1', jsonb_build_object('id', 1, 'name', repeat('E', 300)),
+					   '1 hour', 'cache_basic_user') ->> 'id' AS larger;
+SELECT s.used_bytes > :used_before AS grew, e.type, e.hits,
+	   e.expires_at > now() + interval '59 min' AS new_ttl,
+	   typed_cache.get('user:1') ->> 'name' = repeat('E', 300) AS new_value
+  FROM typed_cache.stats s, typed_cache.entries e WHERE e.key = 'user:1';
+SELECT typed_cache.put('user:1', '{"id": 1, "name": "Bob"}') ->> 'name' AS smaller;
+SELECT s.used_bytes = :used_before AS same_bytes, e.type, e.expires_at,
+	   (SELECT count(*) FROM typed_cache.entries WHERE key = 'user:1') AS entries
+  FROM typed_cache.stats s, typed_cache.entries e WHERE e.key = 'user:1';
+SELECT typed_cache.get('user:1') ->> 'name' AS got;
+
 -- get-or-compute: the second call does not compute
 CREATE FUNCTION cache_expensive(i int) RETURNS jsonb LANGUAGE plpgsql AS $$
 BEGIN

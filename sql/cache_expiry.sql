@@ -69,5 +69,14 @@ SELECT used_bytes < :used_before AS bytes_dropped FROM typed_cache.stats;
 SELECT expirations FROM typed_cache.stats;
 SELECT key FROM typed_cache.entries ORDER BY key;
 
+-- replacing an expired entry counts it as expired, in place or not
+SELECT typed_cache.put('gone', '1', '20 ms'), typed_cache.put('gone2', '1', '20 ms');
+SELECT pg_sleep(0.05);
+SELECT expirations AS exp_before FROM typed_cache.stats \gset
+SELECT typed_cache.put('gone', '2'), typed_cache.put('gone2', '[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]');
+SELECT expirations - :exp_before AS expired_by_put FROM typed_cache.stats;
+SELECT key, typed_cache.get(key), expires_at FROM typed_cache.entries
+ WHERE key LIKE 'gone%' ORDER BY key;
+
 SELECT typed_cache.clear();
 SELECT entries, used_bytes FROM typed_cache.stats;

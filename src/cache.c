@@ -411,6 +411,8 @@ tc_make_key(text *key, TcCacheKey *k)
 	k->hash = (uint32) h;
 	k->shard = tc_cache->shard_bits == 0 ? 0 :
 		(uint32) (h >> (64 - tc_cache->shard_bits));
+	/* the bucket is almost always a cache miss: start it now */
+	tc_shard_prefetch_bucket(tc_shard(k->shard), k->hash);
 }
 
 /*
@@ -510,6 +512,7 @@ tc_lookup_copy(const TcCacheKey *k, Oid *typid)
 	Size		bufsize = tc_copy_hint;
 	char	   *buf = palloc(bufsize);
 
+	tc_shard_prefetch_chain(shard, k->hash);
 	for (;;)
 	{
 		TcEntry    *e;
@@ -623,29 +626,38 @@ tc_cache_put(PG_FUNCTION_ARGS)
 		MemoryContextDelete(tmp);
 	}
 
+	tc_shard_prefetch_chain(shard, k.hash);
 	now = GetCurrentTimestamp();
 	expires_at = tc_expiry(ttl, now);
 
 	/* From here to LWLockRelease nothing may fail. */
 	LWLockAcquire(lock, LW_EXCLUSIVE);
 	e = tc_shard_lookup(shard, k.hash, MyDatabaseId, k.data, k.len);
+	room.expired = room.evicted = 0;
 	if (e != NULL)
-	{
 		replaced_expired = tc_entry_expired(e, now);
-		tc_shard_remove(shard, e);
+	if (e != NULL && tc_entry_block_fits(e, blocksize))
+	{
+		/* same key, a value of about the same size: rewrite in place */
+		tc_shard_set_expiry(shard, e, expires_at);
 	}
-	e = tc_shard_insert(shard, blocksize, now, &room);
-	e->hash = k.hash;
-	e->dbid = MyDatabaseId;
+	else
+	{
+		if (e != NULL)
+			tc_shard_remove(shard, e);
+		e = tc_shard_insert(shard, blocksize, now, &room);
+		e->hash = k.hash;
+		e->dbid = MyDatabaseId;
+		e->keylen = k.len;
+		e->expires_at = expires_at;
+		memcpy(TcEntryKey(e), k.data, k.len);
+		tc_shard_link(shard, e);
+	}
 	e->typid = typid;
-	e->keylen = k.len;
 	e->vallen = (uint32) vallen;
 	pg_atomic_init_u32(&e->usage, 1);
-	e->expires_at = expires_at;
 	pg_atomic_init_u32(&e->hits, 0);
-	memcpy(TcEntryKey(e), k.data, k.len);
 	memcpy(TcEntryValue(e), value, vallen);
-	tc_shard_link(shard, e);
 	LWLockRelease(lock);
 
 	pg_atomic_fetch_add_u64(&shard->stats.puts, 1);

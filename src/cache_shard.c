@@ -99,26 +99,6 @@ arena_end(TcShard *shard)
 }
 
 /*
- * tc_shard_entry
- *		The entry whose block starts at arena offset off.
- */
-TcEntry *
-tc_shard_entry(TcShard *shard, uint32 off)
-{
-	return (TcEntry *) (arena_base(shard) + off);
-}
-
-/*
- * tc_shard_buckets
- *		The shard's bucket array.
- */
-uint32 *
-tc_shard_buckets(TcShard *shard)
-{
-	return (uint32 *) ((char *) shard + shard->buckets_off);
-}
-
-/*
  * entry_offset
  *		Arena offset of an entry.
  */

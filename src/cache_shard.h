@@ -146,8 +146,62 @@ extern uint32 tc_shard_sweep(TcShard *shard, uint32 first_bucket,
 extern void tc_shard_memory(TcShard *shard, TimestampTz now,
 							TcShardMemory *mem);
 
-extern TcEntry *tc_shard_entry(TcShard *shard, uint32 off);
-extern uint32 *tc_shard_buckets(TcShard *shard);
+/*
+ * tc_shard_entry
+ *		The entry whose block starts at arena offset off.
+ */
+static inline TcEntry *
+tc_shard_entry(TcShard *shard, uint32 off)
+{
+	return (TcEntry *) ((char *) shard + shard->arena_off + off);
+}
+
+/*
+ * tc_shard_buckets
+ *		The shard's bucket array.
+ */
+static inline uint32 *
+tc_shard_buckets(TcShard *shard)
+{
+	return (uint32 *) ((char *) shard + shard->buckets_off);
+}
+
+/*
+ * A hint to the CPU that memory at addr will be read soon; nothing else
+ * (it cannot fault, even on a stale address).
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define tc_prefetch(addr)	__builtin_prefetch((addr), 0, 3)
+#else
+#define tc_prefetch(addr)	((void) (addr))
+#endif
+
+/*
+ * tc_shard_prefetch_bucket
+ *		Start fetching the bucket of hash, so that the cache miss overlaps
+ *		with the work done before the shard lock is taken.  Needs no lock:
+ *		the bucket array never moves.
+ */
+static inline void
+tc_shard_prefetch_bucket(TcShard *shard, uint32 hash)
+{
+	tc_prefetch(&tc_shard_buckets(shard)[hash & (shard->nbuckets - 1)]);
+}
+
+/*
+ * tc_shard_prefetch_chain
+ *		Start fetching the first entry of hash's chain.  The bucket is read
+ *		without the lock: the offset is only a hint, and a stale one merely
+ *		fetches the wrong line.
+ */
+static inline void
+tc_shard_prefetch_chain(TcShard *shard, uint32 hash)
+{
+	uint32		off = ((volatile uint32 *) tc_shard_buckets(shard))[hash & (shard->nbuckets - 1)];
+
+	if (off != 0 && off < shard->arena_size)
+		tc_prefetch(tc_shard_entry(shard, off));
+}
 
 /*
  * tc_entry_expired
@@ -158,6 +212,21 @@ static inline bool
 tc_entry_expired(const TcEntry *entry, TimestampTz now)
 {
 	return entry->expires_at != TC_NO_EXPIRY && now >= entry->expires_at;
+}
+
+/*
+ * tc_entry_block_fits
+ *		True if the entry's block can hold an entry of blocksize bytes, as
+ *		the allocator would have handed it out: no smaller, and larger by
+ *		less than TC_MIN_BLOCK.  A put that replaces such an entry rewrites
+ *		it in place.
+ */
+static inline bool
+tc_entry_block_fits(const TcEntry *entry, Size blocksize)
+{
+	Size		size = entry->bhdr & TC_BLOCK_SIZE_MASK;
+
+	return blocksize <= size && size - blocksize < TC_MIN_BLOCK;
 }
 
 #endif							/* TYPED_CACHE_CACHE_SHARD_H */

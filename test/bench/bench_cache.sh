@@ -7,6 +7,8 @@
 # Zipf(0.99) trace.  Prints figures and ratios against the goals of issue 3;
 # asserts nothing.  Run as root or postgres after `make install`.
 #   BENCH_SECONDS=10 BENCH_ROUNDS=5 BENCH_PGBENCH_ROUNDS=3 test/bench/bench_cache.sh
+# In-query figures are measured on one CPU, BENCH_CPU (default 0; empty for
+# no pinning); pgbench runs on all of them.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" = 0 ]; then
@@ -15,6 +17,7 @@ if [ "$(id -u)" = 0 ]; then
 	chown -R postgres "$tmp"
 	exec runuser -u postgres -- env BENCH_SECONDS="${BENCH_SECONDS:-10}" \
 		BENCH_ROUNDS="${BENCH_ROUNDS:-5}" BENCH_PGBENCH_ROUNDS="${BENCH_PGBENCH_ROUNDS:-3}" \
+		BENCH_CPU="${BENCH_CPU-0}" \
 		"$tmp/bench_cache.sh"
 fi
 
@@ -32,7 +35,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+cpu=${BENCH_CPU-0}
 memcached -l 127.0.0.1 -p $mport -U 0 -m 256 -d -P "$work/memcached.pid"
+sleep 0.2
+[ -n "$cpu" ] && taskset -apc "$cpu" "$(cat "$work/memcached.pid")" >/dev/null
 "$bin/initdb" -D "$work/data" -A trust >/dev/null
 cat >> "$work/data/postgresql.conf" <<EOF
 port = $port
@@ -76,7 +82,17 @@ n=100000
 rounds=${BENCH_ROUNDS:-5}
 prounds=${BENCH_PGBENCH_ROUNDS:-3}
 v="'{\"id\": 1, \"name\": \"user 1\", \"email\": \"user1@example.com\", \"tags\": [\"a\", \"b\", \"c\"], \"score\": 1.5}'::jsonb"
-percall() { q "SELECT round((bench(\$q\$$1\$q\$) / $n)::numeric, 3)"; }
+# percall STATEMENT: microseconds per call, measured in a backend pinned to
+# CPU $cpu (vCPUs of a virtual machine can differ by half in speed; all
+# candidates, and memcached, run on the same one)
+percall() {
+	{
+		echo 'SELECT pg_backend_pid() AS pid \gset'
+		echo '\setenv BENCH_PID :pid'
+		[ -n "$cpu" ] && echo "\\! taskset -pc $cpu \$BENCH_PID >/dev/null"
+		echo "SELECT round((bench(\$q\$$1\$q\$) / $n)::numeric, 3);"
+	} | psql -X -qAt -v ON_ERROR_STOP=1
+}
 # median of the numbers given as arguments
 median() {
 	printf '%s\n' "$@" | sort -g |
@@ -103,6 +119,7 @@ declare -A stmt=(
 inq_order="c_put t_put m_put c_get t_get m_get base"
 pgb_order="b_bare b_cget b_cput b_tget b_tput b_mget"
 
+# pgbench runs unpinned: 2 clients use both CPUs
 run_pgbench() {
 	printf '\\set k random(0, 9999)\n%s\n' "$1" > "$work/script.sql"
 	pgbench -n -M prepared -c 2 -j 2 -T "$secs" -f "$work/script.sql" 2>/dev/null |
@@ -121,6 +138,7 @@ for ((round = 1; round <= rounds; round++)); do
 		all[$name]+=" $(percall "${stmt[$name]}")"
 	done
 done
+[ -n "$cpu" ] && taskset -apc "0-$(($(nproc) - 1))" "$(cat "$work/memcached.pid")" >/dev/null
 for ((round = 1; round <= prounds; round++)); do
 	for name in $pgb_order; do
 		all[$name]+=" $(run_pgbench "${stmt[$name]}")"
@@ -158,7 +176,7 @@ f2() { awk -v a="$1" 'BEGIN { printf "%.2f", a }'; }
 net() { awk -v a="$1" -v b="$base" 'BEGIN { printf "%.2f", a - b }'; }
 cat <<EOF
 typed_cache benchmark ($(nproc) CPUs, PostgreSQL $(q 'SHOW server_version'))
-figures are medians of $rounds interleaved in-query rounds and $prounds pgbench rounds
+figures are medians of $rounds interleaved in-query rounds (on CPU ${cpu:-any}) and $prounds pgbench rounds
 (${secs}s, 2 clients); ratios are medians of the per-round ratios
 
 in-query, microseconds per call ($n calls, 10k keys, ~110-byte jsonb); the
@@ -186,3 +204,9 @@ goals                          gross    net
   per-entry overhead           $overhead bytes beyond key and value (goal <= 64)
   Zipf(0.99), 1M keys, 10% room: hit ratio typed_cache $tc vs exact LRU $lru (goal >= LRU)
 EOF
+
+echo
+echo "every round, in order (in-query microseconds per call; pgbench tps)"
+for name in $inq_order $pgb_order; do
+	printf '  %-7s%s\n' "$name" "${all[$name]}"
+done
