@@ -49,6 +49,25 @@ SELECT * FROM typed_cache.get('u1', NULL::cache_item);
 SELECT typed_cache.get('nope', NULL::cache_user) IS NULL AS miss;
 SELECT typed_cache.get(NULL, NULL::cache_user) IS NULL AS null_key;
 
+-- an entry whose type was dropped: untyped reads still work, typed reads
+-- are refused with a message that says so
+CREATE TYPE cache_gone AS (id int);
+SELECT typed_cache.put('orphan', '{"id": 5}', NULL, 'cache_gone');
+DROP TYPE cache_gone;
+SELECT typed_cache.get('orphan');
+DO $$
+DECLARE
+	st text;
+	msg text;
+	hint text;
+BEGIN
+	PERFORM typed_cache.get('orphan', NULL::cache_user);
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+		hint = PG_EXCEPTION_HINT;
+	RAISE NOTICE '% % (%)', st, msg, hint;
+END $$;
+
 SELECT typed_cache.clear();
 DROP TYPE cache_user;
 DROP TYPE cache_item;

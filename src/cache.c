@@ -51,6 +51,7 @@
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "cache_shard.h"
@@ -718,6 +719,14 @@ tc_cache_get_typed(PG_FUNCTION_ARGS)
 	if (value == NULL)
 		PG_RETURN_NULL();
 	if (OidIsValid(typid) && typid != target)
+	{
+		if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("cache entry \"%s\" was stored as a type that has been dropped",
+							tc_key_cstring(&k)),
+					 errdetail("The entry's type had OID %u.", typid),
+					 errhint("Read it without a type, or store it again.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("cache entry \"%s\" was stored as type %s, not %s",
@@ -725,6 +734,7 @@ tc_cache_get_typed(PG_FUNCTION_ARGS)
 						format_type_be(target)),
 				 errhint("Read it as %s, or read it without a type.",
 						 format_type_be(typid))));
+	}
 	PG_RETURN_DATUM(tc_project_jsonb(value, target));
 }
 

@@ -38,7 +38,8 @@ trap cleanup EXIT
 cpu=${BENCH_CPU-0}
 memcached -l 127.0.0.1 -p $mport -U 0 -m 256 -d -P "$work/memcached.pid"
 sleep 0.2
-[ -n "$cpu" ] && taskset -apc "$cpu" "$(cat "$work/memcached.pid")" >/dev/null
+# memcached_on CPUS: move memcached's threads
+memcached_on() { taskset -apc "$1" "$(cat "$work/memcached.pid")" >/dev/null; }
 "$bin/initdb" -D "$work/data" -A trust >/dev/null
 cat >> "$work/data/postgresql.conf" <<EOF
 port = $port
@@ -83,8 +84,8 @@ rounds=${BENCH_ROUNDS:-5}
 prounds=${BENCH_PGBENCH_ROUNDS:-3}
 v="'{\"id\": 1, \"name\": \"user 1\", \"email\": \"user1@example.com\", \"tags\": [\"a\", \"b\", \"c\"], \"score\": 1.5}'::jsonb"
 # percall STATEMENT: microseconds per call, measured in a backend pinned to
-# CPU $cpu (vCPUs of a virtual machine can differ by half in speed; all
-# candidates, and memcached, run on the same one)
+# CPU $cpu (the vCPUs of a virtual machine can differ by half in speed; all
+# candidates run on the same one)
 percall() {
 	{
 		echo 'SELECT pg_backend_pid() AS pid \gset'
@@ -107,6 +108,9 @@ declare -A stmt=(
 	[c_get]="SELECT count(typed_cache.get('k' || (i % 10000))) FROM generate_series(1, $n) i"
 	[t_get]="SELECT count(kv_get('k' || (i % 10000))) FROM generate_series(1, $n) i"
 	[m_get]="SELECT count(memcache_get('k' || (i % 10000))) FROM generate_series(1, $n) i"
+	# the same with memcached on the backend's CPU: its fastest round trip
+	[m_put_same]="SELECT count(memcache_set('k' || (i % 10000), $v::text, '5 min'::interval)) FROM generate_series(1, $n) i"
+	[m_get_same]="SELECT count(memcache_get('k' || (i % 10000))) FROM generate_series(1, $n) i"
 	[base]="SELECT count('k' || (i % 10000)) FROM generate_series(1, $n) i"
 	# over the protocol: one statement per transaction
 	[b_bare]="SELECT 'k' || :k;"
@@ -116,7 +120,7 @@ declare -A stmt=(
 	[b_tput]="INSERT INTO kv VALUES ('k' || :k, $v, now() + '5 min') ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at;"
 	[b_mget]="SELECT memcache_get('k' || :k);"
 )
-inq_order="c_put t_put m_put c_get t_get m_get base"
+inq_order="c_put t_put m_put m_put_same c_get t_get m_get m_get_same base"
 pgb_order="b_bare b_cget b_cput b_tget b_tput b_mget"
 
 # pgbench runs unpinned: 2 clients use both CPUs
@@ -135,10 +139,13 @@ q "SELECT count(memcache_set('k' || i, $v::text, '5 min'::interval)) FROM genera
 declare -A all
 for ((round = 1; round <= rounds; round++)); do
 	for name in $inq_order; do
+		case $name in
+			*_same) [ -n "$cpu" ] && memcached_on "$cpu" ;;
+		esac
 		all[$name]+=" $(percall "${stmt[$name]}")"
+		memcached_on "0-$(($(nproc) - 1))"
 	done
 done
-[ -n "$cpu" ] && taskset -apc "0-$(($(nproc) - 1))" "$(cat "$work/memcached.pid")" >/dev/null
 for ((round = 1; round <= prounds; round++)); do
 	for name in $pgb_order; do
 		all[$name]+=" $(run_pgbench "${stmt[$name]}")"
@@ -184,6 +191,7 @@ generate_series + concatenation loop alone costs $base, "net" is a call's own co
   operation   typed_cache (net)   unlogged table (net)   pgmemcache (net)
   get         $c_get ($(net "$c_get"))       $t_get ($(net "$t_get"))           $m_get ($(net "$m_get"))
   put         $c_put ($(net "$c_put"))       $t_put ($(net "$t_put"))          $m_put ($(net "$m_put"))
+  pgmemcache with memcached on the backend's CPU: get $m_get_same, put $m_put_same
 
 pgbench -M prepared, 2 clients, tps
   SELECT 'k' || :k          $b_bare
@@ -198,6 +206,7 @@ goals                          gross    net
   in-query put vs table        $(f1 "$(ratio t_put c_put)")x     $(f1 "$(ratio t_put c_put net)")x    (goal >= 5x)
   in-query get vs pgmemcache   $(f1 "$(ratio m_get c_get)")x    $(f1 "$(ratio m_get c_get net)")x   (goal >= 100x)
   in-query put vs pgmemcache   $(f1 "$(ratio m_put c_put)")x    $(f1 "$(ratio m_put c_put net)")x   (goal >= 100x)
+    memcached on the same CPU: get $(f1 "$(ratio m_get_same c_get)")x / $(f1 "$(ratio m_get_same c_get net)")x, put $(f1 "$(ratio m_put_same c_put)")x / $(f1 "$(ratio m_put_same c_put net)")x
   pgbench get vs bare SELECT   $(f2 "$(ratio b_cget b_bare)")x              (goal >= 0.9x)
   pgbench put vs table upsert  $(f2 "$(ratio b_cput b_tput)")x              (goal >= 3x)
     its ceiling here: bare SELECT vs table upsert $(f2 "$(ratio b_bare b_tput)")x; put vs bare SELECT $(f2 "$(ratio b_cput b_bare)")x
