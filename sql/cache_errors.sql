@@ -36,6 +36,8 @@ SELECT typed_cache.touch(NULL, '1 s');
 SELECT typed_cache.touch('k', '0 s');
 SELECT typed_cache.evict_expired(-1);
 SELECT pg_temp.err($$SELECT typed_cache.get('k', NULL::int)$$);
+SELECT pg_temp.err($$SELECT typed_cache.put('k', '{}', NULL, 'int4')$$);
+SELECT pg_temp.err($$SELECT typed_cache.put('k', '{}', NULL, 4242424242::oid::regtype)$$);
 SELECT count(*) AS entries_after_errors FROM typed_cache.entries;
 
 -- max_value_size: refused with 54000, nothing stored, nothing evicted

@@ -171,13 +171,18 @@ tc_project_init(void)
 void
 tc_check_composite(Oid typid)
 {
-	Oid			basetypid = getBaseType(typid);
+	Oid			basetypid;
 
 	if (!OidIsValid(typid))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("could not determine the target type"),
 				 errhint("Pass a typed NULL as target, for example NULL::my_type.")));
+	if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("type with OID %u does not exist", typid)));
+	basetypid = getBaseType(typid);
 	if (basetypid == RECORDOID || get_typtype(basetypid) != TYPTYPE_COMPOSITE)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
