@@ -139,6 +139,27 @@ tc_key_string(const JsonbValue *k)
 }
 
 /*
+ * tc_get_choice
+ *		The index in choices[] of an option's string value, or an error
+ *		with message msg.
+ */
+static int
+tc_get_choice(Oid typid, const JsonbValue *v, const char *const *choices,
+			  int nchoices, const char *msg)
+{
+	if (v->type == jbvString)
+	{
+		char	   *s = tc_key_string(v);
+		int			i;
+
+		for (i = 0; i < nchoices; i++)
+			if (strcmp(s, choices[i]) == 0)
+				return i;
+	}
+	tc_option_error(typid, msg, NULL);
+}
+
+/*
  * tc_get_bool
  *		The boolean value of option name, or an error.
  */
@@ -264,31 +285,25 @@ tc_parse_options(Oid typid, Jsonb *options, TcTypeOptions *opts)
 			opts->coerce = tc_get_bool(typid, "coerce", &v);
 		else if (strcmp(key, "unknown_keys") == 0)
 		{
-			char	   *s = v.type == jbvString ? tc_key_string(&v) : "";
+			static const char *const choices[] = {"ignore", "error"};
 
-			if (strcmp(s, "ignore") == 0)
-				opts->unknown_error = false;
-			else if (strcmp(s, "error") == 0)
-				opts->unknown_error = true;
-			else
-				tc_option_error(typid,
-								"\"unknown_keys\" must be \"ignore\" or \"error\"",
-								NULL);
+			opts->unknown_error =
+				tc_get_choice(typid, &v, choices, lengthof(choices),
+							  "\"unknown_keys\" must be \"ignore\" or \"error\"") == 1;
 		}
 		else if (strcmp(key, "naming") == 0)
 		{
-			char	   *s = v.type == jbvString ? tc_key_string(&v) : "";
+			static const char *const choices[] = {
+				"exact", "case_insensitive", "camel_to_snake"
+			};
+			static const TcNaming namings[] = {
+				TC_NAMING_EXACT, TC_NAMING_CASE_INSENSITIVE,
+				TC_NAMING_CAMEL_TO_SNAKE
+			};
 
-			if (strcmp(s, "exact") == 0)
-				opts->naming = TC_NAMING_EXACT;
-			else if (strcmp(s, "case_insensitive") == 0)
-				opts->naming = TC_NAMING_CASE_INSENSITIVE;
-			else if (strcmp(s, "camel_to_snake") == 0)
-				opts->naming = TC_NAMING_CAMEL_TO_SNAKE;
-			else
-				tc_option_error(typid,
-								"\"naming\" must be \"exact\", \"case_insensitive\" or \"camel_to_snake\"",
-								NULL);
+			opts->naming =
+				namings[tc_get_choice(typid, &v, choices, lengthof(choices),
+									  "\"naming\" must be \"exact\", \"case_insensitive\" or \"camel_to_snake\"")];
 		}
 		else if (strcmp(key, "fields") == 0)
 		{
