@@ -6,7 +6,7 @@
 # overhead and the eviction policy's hit ratio against exact LRU on a
 # Zipf(0.99) trace.  Prints figures and ratios against the goals of issue 3;
 # asserts nothing.  Run as root or postgres after `make install`.
-#   BENCH_SECONDS=10 BENCH_ROUNDS=5 BENCH_PGBENCH_ROUNDS=3 test/bench/bench_cache.sh
+#   test/bench/bench_cache.sh   (defaults: BENCH_SECONDS=6 BENCH_ROUNDS=5 BENCH_PGBENCH_ROUNDS=5)
 # In-query figures are measured on one CPU, BENCH_CPU (default 0; empty for
 # no pinning); pgbench runs on all of them.
 set -euo pipefail
@@ -15,13 +15,13 @@ if [ "$(id -u)" = 0 ]; then
 	tmp=$(mktemp -d /tmp/typed_cache_bench.XXXXXX)
 	cp "$here"/bench_cache.sh "$here"/cache_policy_sim.c "$tmp"/
 	chown -R postgres "$tmp"
-	exec runuser -u postgres -- env BENCH_SECONDS="${BENCH_SECONDS:-10}" \
-		BENCH_ROUNDS="${BENCH_ROUNDS:-5}" BENCH_PGBENCH_ROUNDS="${BENCH_PGBENCH_ROUNDS:-3}" \
+	exec runuser -u postgres -- env BENCH_SECONDS="${BENCH_SECONDS:-6}" \
+		BENCH_ROUNDS="${BENCH_ROUNDS:-5}" BENCH_PGBENCH_ROUNDS="${BENCH_PGBENCH_ROUNDS:-5}" \
 		BENCH_CPU="${BENCH_CPU-0}" \
 		"$tmp/bench_cache.sh"
 fi
 
-secs=${BENCH_SECONDS:-10}
+secs=${BENCH_SECONDS:-6}
 bin=/usr/lib/postgresql/15/bin
 work=$(mktemp -d /tmp/typed_cache_bench_pg.XXXXXX)
 port=55499
@@ -81,7 +81,7 @@ EOF
 
 n=100000
 rounds=${BENCH_ROUNDS:-5}
-prounds=${BENCH_PGBENCH_ROUNDS:-3}
+prounds=${BENCH_PGBENCH_ROUNDS:-5}
 v="'{\"id\": 1, \"name\": \"user 1\", \"email\": \"user1@example.com\", \"tags\": [\"a\", \"b\", \"c\"], \"score\": 1.5}'::jsonb"
 # percall STATEMENT: microseconds per call, measured in a backend pinned to
 # CPU $cpu (the vCPUs of a virtual machine can differ by half in speed; all
