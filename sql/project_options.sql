@@ -42,6 +42,18 @@ SELECT typed_cache.register('q_t', '{"unknown_keys": "error", "fields": {"a": {"
 SELECT typed_cache.project('{"x": {"z": 1, "other": 2}, "b": "ok"}', NULL::q_t);
 SELECT typed_cache.project('{"x": {"z": 1}, "b": "ok", "c": 3}', NULL::q_t);
 
+-- a path may read a key that another field reads by name: both get it
+CREATE TYPE over_t AS (a int, b int, c jsonb);
+SELECT typed_cache.register('over_t', '{"fields": {"a": {"path": "b"}, "c": {"path": "b"}}}');
+SELECT typed_cache.project('{"b": 5}', NULL::over_t);
+SELECT typed_cache.register('over_t', '{"fields": {"a": {"path": "b.x"}}}');
+SELECT typed_cache.project('{"b": {"x": 1}}', NULL::over_t);
+-- case-insensitive naming: path heads match exactly, fields in any case
+SELECT typed_cache.register('over_t', '{"unknown_keys": "error", "naming": "case_insensitive",
+	"fields": {"a": {"path": "K.x"}, "c": {"path": "k"}}}');
+SELECT typed_cache.project('{"K": {"x": 1}, "k": {"y": 2}, "B": 3}', NULL::over_t);
+SELECT typed_cache.project('{"K": {"x": 1}, "kk": 1}', NULL::over_t);
+
 -- naming: camel_to_snake reads createdAt into created_at
 CREATE TYPE cam_t AS (user_id int, created_at date, x int);
 SELECT typed_cache.register('cam_t', '{"naming": "camel_to_snake"}');

@@ -63,6 +63,10 @@ SELECT typed_cache.project('{"i": [1, null, 3], "m": [[1, 2], [3, 4], [5, 6]],
 	"t": ["x", "y"], "b": [true], "d": ["2024-01-01"], "e": ["sad", "ok"]}', NULL::arrays_t);
 SELECT array_dims((typed_cache.project('{"m": [[[1], [2]], [[3], [4]]]}', NULL::arrays_t)).m);
 SELECT typed_cache.project('{"i": [], "m": [[]]}', NULL::arrays_t);
+-- an empty sub-array does not hide the others: the shape is checked
+SELECT typed_cache.project('{"m": [[], [1, 2]]}', NULL::arrays_t);
+SELECT typed_cache.project('{"m": [[], [[1]]]}', NULL::arrays_t);
+SELECT typed_cache.project('{"m": [[], []], "i": [[[]]]}', NULL::arrays_t);
 
 CREATE TYPE point_t AS (x int, y int);
 CREATE TYPE shape_t AS (name text, origin point_t, pts point_t[], meta jsonb);

@@ -564,22 +564,46 @@ tc_build_plan(Oid typid, const TcTypeOptions *opts)
 	tc_sort_naming = opts->naming;
 	qsort(plan->keys, nkeys, sizeof(TcKey), tc_tckey_qsort_cmp);
 
-	/* Two fields must not read the same key. */
-	for (int k = 1; k < nkeys; k++)
+	/*
+	 * One entry per key.  A path's head that is also a field's key, or
+	 * another path's head, is the same key: the field keeps it (paths are
+	 * followed separately).  Two fields matched by name to one key are an
+	 * error.  Under case-insensitive naming, path heads that differ only in
+	 * case stay apart, since they match exactly.
+	 */
 	{
-		TcKey	   *a = &plan->keys[k - 1];
-		TcKey	   *b = &plan->keys[k];
+		bool		folded = (opts->naming == TC_NAMING_CASE_INSENSITIVE);
+		int			kept = 0;
 
-		if (a->field >= 0 && b->field >= 0 &&
-			tc_key_cmp(a->key, a->keylen, b->key, b->keylen,
-					   opts->naming == TC_NAMING_CASE_INSENSITIVE) == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("fields \"%s\" and \"%s\" of type %s read the same JSON key",
-							plan->fields[a->field].name,
-							plan->fields[b->field].name,
-							format_type_be(typid)),
-					 errhint("Give one of them a \"path\", or use the \"exact\" naming.")));
+		for (int k = 0; k < nkeys; k++)
+		{
+			TcKey	   *b = &plan->keys[k];
+			TcKey	   *a = kept > 0 ? &plan->keys[kept - 1] : NULL;
+
+			if (a != NULL &&
+				tc_key_cmp(a->key, a->keylen, b->key, b->keylen, folded) == 0)
+			{
+				if (a->field >= 0 && b->field >= 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("fields \"%s\" and \"%s\" of type %s read the same JSON key",
+									plan->fields[a->field].name,
+									plan->fields[b->field].name,
+									format_type_be(typid)),
+							 errhint("Give one of them a \"path\", or use the \"exact\" naming.")));
+				if (b->field >= 0)
+				{
+					*a = *b;
+					continue;
+				}
+				if (a->field >= 0 ||
+					(a->keylen == b->keylen &&
+					 memcmp(a->key, b->key, a->keylen) == 0))
+					continue;
+			}
+			plan->keys[kept++] = *b;
+		}
+		nkeys = kept;
 	}
 	plan->nkeys = nkeys;
 
@@ -863,9 +887,28 @@ tc_match_folded(TcPlan *plan, const char *key, int keylen)
 		cmp = tc_key_cmp(key, keylen, k->key, k->keylen, true);
 		if (cmp == 0)
 		{
-			if (k->field >= 0 || memcmp(key, k->key, keylen) == 0)
-				return mid;
-			return -1;
+			int			first = mid;
+			int			last = mid;
+			int			exact = -1;
+
+			/* neighbours may be equal when folded: prefer a field */
+			while (first > 0 &&
+				   tc_key_cmp(key, keylen, plan->keys[first - 1].key,
+							  plan->keys[first - 1].keylen, true) == 0)
+				first--;
+			while (last < plan->nkeys - 1 &&
+				   tc_key_cmp(key, keylen, plan->keys[last + 1].key,
+							  plan->keys[last + 1].keylen, true) == 0)
+				last++;
+			for (int i = first; i <= last; i++)
+			{
+				k = &plan->keys[i];
+				if (k->field >= 0)
+					return i;
+				if (k->keylen == keylen && memcmp(key, k->key, keylen) == 0)
+					exact = i;
+			}
+			return exact;
 		}
 		if (cmp < 0)
 			hi = mid - 1;
@@ -1212,13 +1255,13 @@ tc_convert_array(TcState *st, TcConv *conv, const JsonbContainer *jc)
 	}
 
 	nitems = ArrayGetNItems(ndims, dims);
-	if (nitems == 0)
-		return PointerGetDatum(construct_empty_array(elemtype));
-
-	elems = palloc(sizeof(Datum) * nitems);
-	enulls = palloc(sizeof(bool) * nitems);
+	elems = palloc(sizeof(Datum) * Max(nitems, 1));
+	enulls = palloc(sizeof(bool) * Max(nitems, 1));
+	/* this also checks the shape of an empty array, such as [[], [1]] */
 	tc_fill_array(st, conv, jc, 0, ndims, dims, elems, enulls, &n);
 	Assert(n == nitems);
+	if (nitems == 0)
+		return PointerGetDatum(construct_empty_array(elemtype));
 
 	return PointerGetDatum(construct_md_array(elems, enulls, ndims, dims, lbs,
 											  elemtype, conv->elmlen,
