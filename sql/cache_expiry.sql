@@ -69,6 +69,27 @@ SELECT used_bytes < :used_before AS bytes_dropped FROM typed_cache.stats;
 SELECT expirations FROM typed_cache.stats;
 SELECT key FROM typed_cache.entries ORDER BY key;
 
+-- a cancelled evict_expired() counts what it removed before the cancel:
+-- 200k expired entries take far longer than the 5 ms allowed, the timeout
+-- fires once inside the inner block, and the rest is reclaimed afterwards
+SELECT typed_cache.stats_reset();
+SELECT count(typed_cache.put('c' || i, to_jsonb(i), '10 ms'))
+  FROM generate_series(1, 200000) i;
+SELECT pg_sleep(0.05);
+SET statement_timeout = '5ms';
+DO $$
+BEGIN
+	BEGIN
+		PERFORM typed_cache.evict_expired();
+	EXCEPTION WHEN query_canceled THEN
+		NULL;
+	END;
+	PERFORM pg_catalog.set_config('statement_timeout', '0', false);
+END $$;
+RESET statement_timeout;
+SELECT typed_cache.evict_expired() > 0 AS rest_after_cancel;
+SELECT expirations, entries FROM typed_cache.stats;
+
 -- replacing an expired entry counts it as expired, in place or not
 SELECT typed_cache.put('gone', '1', '20 ms'), typed_cache.put('gone2', '1', '20 ms');
 SELECT pg_sleep(0.05);

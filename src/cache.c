@@ -778,8 +778,9 @@ tc_many_index_cmp(const void *a, const void *b)
 /*
  * tc_cache_get_many
  *		typed_cache.get_many(keys): (key, value) for every key present, in
- *		the order of the array, taking each shard's lock once.  NULL
- *		elements are skipped; a key given twice is returned twice.
+ *		the order of the array, taking each shard's lock once (again only
+ *		when the copy buffer fills up; the keys already read are kept).
+ *		NULL elements are skipped; a key given twice is returned twice.
  */
 Datum
 tc_cache_get_many(PG_FUNCTION_ARGS)
@@ -826,7 +827,6 @@ tc_cache_get_many(PG_FUNCTION_ARGS)
 		uint32		s = keys[i].k.shard;
 		TcShard    *shard = tc_shard(s);
 		int			end = i;
-		Size		start_used = used;
 		Size		need = 0;
 		uint64		hits = 0;
 		uint64		misses = 0;
@@ -861,18 +861,21 @@ tc_cache_get_many(PG_FUNCTION_ARGS)
 		}
 		LWLockRelease(tc_shard_lock(s));
 
-		if (need > 0)
-		{
-			/* redo this shard with a buffer large enough for a start */
-			used = start_used;
-			cap = Max(cap * 2, need);
-			buf = repalloc(buf, cap);
-			continue;
-		}
 		if (hits > 0)
 			pg_atomic_fetch_add_u64(&shard->stats.hits, hits);
 		if (misses > 0)
 			pg_atomic_fetch_add_u64(&shard->stats.misses, misses);
+		if (need > 0)
+		{
+			/*
+			 * The buffer is full: grow it and go on with this shard from the
+			 * key that did not fit (the keys before it are read and counted).
+			 */
+			cap = Max(cap * 2, need);
+			buf = repalloc(buf, cap);
+			i = j;
+			continue;
+		}
 		i = end;
 	}
 
@@ -1040,6 +1043,7 @@ tc_cache_evict_expired(PG_FUNCTION_ARGS)
 		{
 			TimestampTz now = GetCurrentTimestamp();
 			uint32		nbuckets;
+			uint32		batch;
 
 			LWLockAcquire(tc_shard_lock(s), LW_EXCLUSIVE);
 			nbuckets = shard->nbuckets;
@@ -1049,16 +1053,18 @@ tc_cache_evict_expired(PG_FUNCTION_ARGS)
 				LWLockRelease(tc_shard_lock(s));
 				break;
 			}
-			n += tc_shard_sweep(shard, 0, TC_BATCH_BUCKETS, now, InvalidOid,
-								true, limit - total - n);
+			batch = tc_shard_sweep(shard, 0, TC_BATCH_BUCKETS, now, InvalidOid,
+								   true, limit - total - n);
 			LWLockRelease(tc_shard_lock(s));
+			/* count each batch at once: a cancel may come before the next */
+			if (batch > 0)
+				pg_atomic_fetch_add_u64(&shard->stats.expirations, batch);
+			n += batch;
 			visited += TC_BATCH_BUCKETS;
 			if (visited >= nbuckets)
 				break;
 			CHECK_FOR_INTERRUPTS();
 		}
-		if (n > 0)
-			pg_atomic_fetch_add_u64(&shard->stats.expirations, n);
 		total += n;
 	}
 	PG_RETURN_INT64((int64) total);
@@ -1093,23 +1099,24 @@ tc_sweep_database(Oid dbid, bool interruptible)
 	{
 		TcShard    *shard = tc_shard(s);
 		uint32		b = 0;
-		uint64		n = 0;
 
 		while (b < shard->nbuckets)
 		{
 			TimestampTz now = GetCurrentTimestamp();
+			uint32		batch;
 
 			LWLockAcquire(tc_shard_lock(s), LW_EXCLUSIVE);
-			n += tc_shard_sweep(shard, b, TC_BATCH_BUCKETS, now,
-								dbid, false, PG_UINT64_MAX);
+			batch = tc_shard_sweep(shard, b, TC_BATCH_BUCKETS, now,
+								   dbid, false, PG_UINT64_MAX);
 			LWLockRelease(tc_shard_lock(s));
+			/* count each batch at once: a cancel may come before the next */
+			if (batch > 0)
+				pg_atomic_fetch_add_u64(&shard->stats.deletes, batch);
+			total += batch;
 			b += TC_BATCH_BUCKETS;
 			if (interruptible)
 				CHECK_FOR_INTERRUPTS();
 		}
-		if (n > 0)
-			pg_atomic_fetch_add_u64(&shard->stats.deletes, n);
-		total += n;
 	}
 	return total;
 }
