@@ -368,7 +368,7 @@ BEGIN
 		DELETE FROM @extschema@.memory_history
 		 WHERE sampled_at OPERATOR(pg_catalog.<)
 			   (pg_catalog.now() OPERATOR(pg_catalog.-)
-				pg_catalog.make_interval(mins => retention));
+				pg_catalog.make_interval(secs => retention));
 	END IF;
 
 	RETURN appended;

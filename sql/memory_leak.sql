@@ -96,6 +96,10 @@ SELECT pg_temp.error_of($$SELECT * FROM typed_cache.check_convergence('SELECT 1'
 SELECT pg_temp.error_of($$SELECT * FROM typed_cache.check_convergence('SELECT 1', 10, 2, -0.5)$$);
 SELECT pg_temp.error_of($$SELECT * FROM typed_cache.check_convergence('SELECT 1', 10, 2, 'NaN')$$);
 SELECT pg_temp.error_of($$SELECT * FROM typed_cache.check_convergence('COMMIT')$$);
+-- a workload that runs nothing is refused, not reported as converged
+SELECT pg_temp.error_of($$SELECT * FROM typed_cache.check_convergence('')$$);
+SELECT pg_temp.error_of($$SELECT * FROM typed_cache.check_convergence(' -- nothing
+;')$$);
 SELECT count(*) AS strict_rows
   FROM typed_cache.check_convergence(NULL);
 

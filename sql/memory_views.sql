@@ -235,5 +235,15 @@ SET typed_cache.memory_history_retention = '1h';
 SHOW typed_cache.memory_history_retention;
 SELECT typed_cache.sample_memory() >= 1 AS sampled;
 SELECT count(*) AS old_rows FROM typed_cache.memory_history WHERE pid = 0;
+-- retention is kept to the second: '30s' is not rounded to 0 (keep all)
+SET typed_cache.memory_history_retention = '30s';
+SHOW typed_cache.memory_history_retention;
+INSERT INTO typed_cache.memory_history
+	(sampled_at, pid, backend_type, allocated_bytes, peak_bytes, first_bytes,
+	 growth_bytes, published_at)
+VALUES (now() - interval '10 s', 0, 'recent', 1, 1, 1, 0, now()),
+	   (now() - interval '60 s', 0, 'old', 1, 1, 1, 0, now());
+SELECT typed_cache.sample_memory() >= 1 AS sampled;
+SELECT backend_type FROM typed_cache.memory_history WHERE pid = 0 ORDER BY 1;
 RESET typed_cache.memory_history_retention;
 TRUNCATE typed_cache.memory_history;

@@ -97,6 +97,8 @@ SELECT typed_cache.register('q_t', '{"coerce": "yes"}');
 SELECT typed_cache.register('q_t', '[]');
 SELECT typed_cache.register('q_t', NULL);
 SELECT typed_cache.register(NULL, '{}');
+SELECT typed_cache.register('-', '{}');
+SELECT typed_cache.unregister(4242424242::oid::regtype);
 SELECT typed_cache.register('int4', '{}');
 CREATE DOMAIN q_dom AS q_t;
 SELECT typed_cache.register('q_dom', '{}');

@@ -89,7 +89,7 @@ typedef struct TcMemShared
 
 /* GUC variables */
 static int	tc_memory_publish_interval = 1000;
-static int	tc_memory_history_retention = 7 * 24 * 60;
+static int	tc_memory_history_retention = 7 * 24 * 60 * 60;
 
 /* Saved hook values */
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
@@ -370,11 +370,11 @@ tc_memstats_init(void)
 							gettext_noop("Sets how long typed_cache.sample_memory() keeps rows of typed_cache.memory_history."),
 							gettext_noop("Older rows are deleted at each sample. 0 keeps every row."),
 							&tc_memory_history_retention,
-							7 * 24 * 60,
+							7 * 24 * 60 * 60,
 							0,
-							INT_MAX / 60,
+							INT_MAX,
 							PGC_SUSET,
-							GUC_UNIT_MIN,
+							GUC_UNIT_S,
 							NULL,
 							NULL,
 							NULL);

@@ -34,6 +34,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -174,6 +175,13 @@ check_convergence(PG_FUNCTION_ARGS)
 				 errmsg("tolerance must be between 0 and 1, not %g",
 						tolerance),
 				 errdetail("The tolerance is a fraction of the memory allocated after the warm-up, for example 0.01 for 1%%.")));
+
+	/* a workload that runs nothing would always "converge" */
+	if (pg_parse_query(sql) == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("workload contains no statement"),
+				 errhint("Pass the SQL to repeat, for example 'SELECT my_function()'.")));
 
 	InitMaterializedSRF(fcinfo, 0);
 

@@ -450,6 +450,19 @@ tc_tckey_qsort_cmp(const void *a, const void *b)
 }
 
 /*
+ * tc_default_errcontext
+ *		Error context of a field's default checked at plan time.
+ */
+static void
+tc_default_errcontext(void *arg)
+{
+	TcField    *f = (TcField *) arg;
+
+	errcontext("default value of field \"%s\" in the registered options",
+			   f->name);
+}
+
+/*
  * tc_build_plan
  *		Compile the plan of composite type typid with options opts (NULL:
  *		the type's registration, if any) in CurrentMemoryContext.  Raises
@@ -614,9 +627,14 @@ tc_build_plan(Oid typid, const TcTypeOptions *opts)
 		TcState		st;
 		JsonbValue	v;
 		bool		isnull;
+		ErrorContextCallback errcallback;
 
 		if (f->defval == NULL)
 			continue;
+		errcallback.callback = tc_default_errcontext;
+		errcallback.arg = f;
+		errcallback.previous = error_context_stack;
+		error_context_stack = &errcallback;
 		memset(&st, 0, sizeof(st));
 		tc_path_push_key(&st, f->name, strlen(f->name));
 		if (JB_ROOT_IS_SCALAR(f->defval))
@@ -629,6 +647,7 @@ tc_build_plan(Oid typid, const TcTypeOptions *opts)
 		}
 		(void) tc_project_value(&st, &f->conv, &v, &isnull,
 								CurrentMemoryContext);
+		error_context_stack = errcallback.previous;
 	}
 
 	return plan;

@@ -394,6 +394,11 @@ tc_lookup_registration(Oid typid, TcTypeOptions *opts)
 static Oid
 tc_check_registrable(Oid typid)
 {
+	if (!OidIsValid(typid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no type given"),
+				 errhint("Pass the name of a composite type, for example 'my_type'.")));
 	tc_check_composite(typid);
 	if (getBaseType(typid) != typid)
 		ereport(ERROR,

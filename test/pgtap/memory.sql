@@ -147,7 +147,7 @@ SELECT is(
 	   FROM pg_catalog.pg_settings
 	  WHERE name IN ('typed_cache.memory_publish_interval',
 					 'typed_cache.memory_history_retention')),
-	'typed_cache.memory_history_retention=10080min:superuser,'
+	'typed_cache.memory_history_retention=604800s:superuser,'
 	'typed_cache.memory_publish_interval=1000ms:superuser',
 	'GUCs with units, defaults and context');
 SELECT throws_ok($$SET typed_cache.memory_publish_interval = 3$$, '22023',
