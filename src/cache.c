@@ -93,6 +93,9 @@ static LWLockPadded *tc_locks = NULL;
 /* Size of the last value copied out: first guess for the next one. */
 static Size tc_copy_hint = 256;
 
+/* Scratch memory for put()'s schema-on-write projection, reset per call. */
+static MemoryContext tc_put_scratch = NULL;
+
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static object_access_hook_type prev_object_access_hook = NULL;
@@ -616,15 +619,21 @@ tc_cache_put(PG_FUNCTION_ARGS)
 
 	if (OidIsValid(typid))
 	{
-		MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext,
-												  "typed_cache put validation",
-												  ALLOCSET_SMALL_SIZES);
-		MemoryContext old = MemoryContextSwitchTo(tmp);
+		/*
+		 * Schema on write: project and throw the row away.  The projection
+		 * checks that the type is composite when it first plans it.  A
+		 * failed projection leaves its garbage to the next reset.
+		 */
+		MemoryContext old;
 
-		tc_check_composite(typid);
+		if (tc_put_scratch == NULL)
+			tc_put_scratch = AllocSetContextCreate(TopMemoryContext,
+												   "typed_cache put validation",
+												   ALLOCSET_SMALL_SIZES);
+		old = MemoryContextSwitchTo(tc_put_scratch);
 		(void) tc_project_jsonb(value, typid);
 		MemoryContextSwitchTo(old);
-		MemoryContextDelete(tmp);
+		MemoryContextReset(tc_put_scratch);
 	}
 
 	tc_shard_prefetch_chain(shard, k.hash);
@@ -711,7 +720,8 @@ tc_cache_get_typed(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("could not determine the target type")));
-	tc_check_composite(target);
+	/* the plan, cached per type, checks the target once, not per row */
+	(void) tc_get_conv(target);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	tc_make_key(PG_GETARG_TEXT_PP(0), &k);

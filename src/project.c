@@ -450,6 +450,23 @@ tc_tckey_qsort_cmp(const void *a, const void *b)
 }
 
 /*
+ * tc_root_value
+ *		The root of doc as a JsonbValue.
+ */
+static void
+tc_root_value(Jsonb *doc, JsonbValue *v)
+{
+	if (JB_ROOT_IS_SCALAR(doc))
+		JsonbExtractScalar(&doc->root, v);
+	else
+	{
+		v->type = jbvBinary;
+		v->val.binary.data = &doc->root;
+		v->val.binary.len = VARSIZE(doc) - VARHDRSZ;
+	}
+}
+
+/*
  * tc_default_errcontext
  *		Error context of a field's default checked at plan time.
  */
@@ -637,14 +654,7 @@ tc_build_plan(Oid typid, const TcTypeOptions *opts)
 		error_context_stack = &errcallback;
 		memset(&st, 0, sizeof(st));
 		tc_path_push_key(&st, f->name, strlen(f->name));
-		if (JB_ROOT_IS_SCALAR(f->defval))
-			JsonbExtractScalar(&f->defval->root, &v);
-		else
-		{
-			v.type = jbvBinary;
-			v.val.binary.data = &f->defval->root;
-			v.val.binary.len = VARSIZE(f->defval) - VARHDRSZ;
-		}
+		tc_root_value(f->defval, &v);
 		(void) tc_project_value(&st, &f->conv, &v, &isnull,
 								CurrentMemoryContext);
 		error_context_stack = errcallback.previous;
@@ -842,14 +852,7 @@ tc_missing(TcState *st, TcPlan *plan, TcField *f, bool *isnull)
 
 	if (f->defval)
 	{
-		if (JB_ROOT_IS_SCALAR(f->defval))
-			JsonbExtractScalar(&f->defval->root, &v);
-		else
-		{
-			v.type = jbvBinary;
-			v.val.binary.data = &f->defval->root;
-			v.val.binary.len = VARSIZE(f->defval) - VARHDRSZ;
-		}
+		tc_root_value(f->defval, &v);
 		return tc_convert(st, &f->conv, &v, isnull);
 	}
 	if (f->required)
@@ -1354,23 +1357,6 @@ tc_project_value(TcState *st, TcConv *conv, const JsonbValue *v, bool *isnull,
 		MemoryContextSwitchTo(oldcxt);
 	}
 	return result;
-}
-
-/*
- * tc_root_value
- *		The root of doc as a JsonbValue.
- */
-static void
-tc_root_value(Jsonb *doc, JsonbValue *v)
-{
-	if (JB_ROOT_IS_SCALAR(doc))
-		JsonbExtractScalar(&doc->root, v);
-	else
-	{
-		v->type = jbvBinary;
-		v->val.binary.data = &doc->root;
-		v->val.binary.len = VARSIZE(doc) - VARHDRSZ;
-	}
 }
 
 /*
