@@ -2,7 +2,8 @@
  *
  * compat.h
  *	  Differences between the PostgreSQL major versions typed_cache builds
- *	  against (15 is the target; 16 and 17 are kept reachable).
+ *	  against: 15 and 18 are built and tested, 16 and 17 go through the
+ *	  same definitions but are not tested.
  *
  * Copyright (c) 2026, typed_cache authors
  *
@@ -28,6 +29,34 @@
 #else
 #define tc_type_ownercheck(typid, roleid) pg_type_ownercheck((typid), (roleid))
 #define tc_class_ownercheck(relid, roleid) pg_class_ownercheck((relid), (roleid))
+#endif
+
+/*
+ * PostgreSQL 18 removed pg_attribute_noreturn() in favour of pg_noreturn, a
+ * function specifier written before the declaration (commit "Add support for
+ * C11 noreturn").  TC_NORETURN goes first in a declaration on every version.
+ */
+#if PG_VERSION_NUM >= 180000
+#define TC_NORETURN pg_noreturn
+#else
+#define TC_NORETURN pg_attribute_noreturn()
+#endif
+
+/*
+ * PostgreSQL 16 added soft-error reporting: float8in_internal() and
+ * AdjustTimestampForTypmod() take a trailing "Node *escontext" (NULL means
+ * throw, as before).
+ */
+#if PG_VERSION_NUM >= 160000
+#define tc_float8in_internal(num, endptr, type, orig) \
+	float8in_internal((num), (endptr), (type), (orig), NULL)
+#define tc_adjust_timestamp(ts, typmod) \
+	((void) AdjustTimestampForTypmod((ts), (typmod), NULL))
+#else
+#define tc_float8in_internal(num, endptr, type, orig) \
+	float8in_internal((num), (endptr), (type), (orig))
+#define tc_adjust_timestamp(ts, typmod) \
+	AdjustTimestampForTypmod((ts), (typmod))
 #endif
 
 #if PG_VERSION_NUM >= 170000

@@ -874,7 +874,7 @@ tc_missing(TcState *st, TcPlan *plan, TcField *f, bool *isnull)
  * tc_unknown_key_error
  *		Raise the error of unknown_keys = error.
  */
-static pg_attribute_noreturn() void
+TC_NORETURN static void
 tc_unknown_key_error(TcState *st, TcPlan *plan, const char *key, int keylen)
 {
 	char	   *path = tc_path_string(st);
@@ -1169,7 +1169,7 @@ tc_convert_object(TcState *st, TcPlan *plan, const JsonbContainer *jc)
  *		Raise the error for a multi-dimensional array whose sub-arrays do
  *		not all have the same shape.
  */
-static pg_attribute_noreturn() void
+TC_NORETURN static void
 tc_not_rectangular(TcState *st, TcConv *conv)
 {
 	char	   *path = tc_path_string(st);

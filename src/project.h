@@ -28,6 +28,8 @@
 #include "nodes/pg_list.h"
 #include "utils/jsonb.h"
 
+#include "compat.h"
+
 /*
  * Project a jsonb document into the composite type typid exactly as
  * typed_cache.project() does (registered options applied, same errors).
@@ -216,9 +218,9 @@ extern Datum tc_convert_via_input(TcState *st, TcConv *conv,
 extern void tc_fill_value(const JsonbContainer *jc, int index,
 						  const char *base, uint32 offset, uint32 len,
 						  JsonbValue *result);
-extern pg_attribute_noreturn() void tc_mismatch_error(TcState *st,
-													  const TcConv *conv,
-													  const JsonbValue *v);
+TC_NORETURN extern void tc_mismatch_error(TcState *st,
+										  const TcConv *conv,
+										  const JsonbValue *v);
 
 /* registry.c */
 extern bool tc_lookup_registration(Oid typid, TcTypeOptions *opts);

@@ -245,7 +245,7 @@ tc_numeric_to_float8(Numeric num)
 	for (int i = 0; i < n.ndigits; i++)
 		p += sprintf(p, i == 0 ? "%d" : "%04d", n.digits[i]);
 	sprintf(p, "e%d", 4 * (n.weight - n.ndigits + 1));
-	return float8in_internal(buf, NULL, "double precision", buf);
+	return tc_float8in_internal(buf, NULL, "double precision", buf);
 }
 
 /*
@@ -594,7 +594,7 @@ tc_convert_enum(TcState *st, TcConv *conv, const JsonbValue *v)
  *		Raise the error for a JSON number that is not a valid integer of the
  *		requested width.
  */
-static pg_attribute_noreturn() void
+TC_NORETURN static void
 tc_int_error(TcState *st, const TcConv *conv, const JsonbValue *v,
 			 TcIntResult r)
 {
@@ -745,7 +745,7 @@ tc_convert_scalar(TcState *st, TcConv *conv, const JsonbValue *v)
 				if (ok && IS_VALID_TIMESTAMP(ts))
 				{
 					if (conv->basetypmod >= 0)
-						AdjustTimestampForTypmod(&ts, conv->basetypmod);
+						tc_adjust_timestamp(&ts, conv->basetypmod);
 					return TimestampGetDatum(ts);
 				}
 			}

@@ -121,7 +121,7 @@ tc_split_path(const char *path, char ***segs, int **lens, int *nsegs)
  * tc_option_error
  *		Raise 22023 for an invalid option.
  */
-static pg_attribute_noreturn() void
+TC_NORETURN static void
 tc_option_error(Oid typid, const char *msg, const char *detail)
 {
 	ereport(ERROR,
