@@ -4,6 +4,63 @@
 \echo Use "CREATE EXTENSION typed_cache" to load this file. \quit
 
 /*
+ * Refuse a schema that someone else could have prepared.  CREATE EXTENSION
+ * reuses an existing schema named in the control file; if another role owns
+ * it, or may create objects in it, or it already holds objects, that role
+ * could place functions there that win over ours (say put(text, text) for
+ * untyped literals) and have them run by whoever calls typed_cache's
+ * functions, superusers included (the class of CVE-2022-2625).  The schema
+ * CREATE EXTENSION makes itself belongs to the installing role and is empty.
+ * During the script, current_schema() is the extension's schema.
+ */
+DO $guard$
+DECLARE
+	nsp		pg_catalog.oid;
+	owner	pg_catalog.oid;
+	me		pg_catalog.oid;
+BEGIN
+	SELECT n.oid, n.nspowner INTO nsp, owner
+	  FROM pg_catalog.pg_namespace n
+	 WHERE n.nspname OPERATOR(pg_catalog.=) pg_catalog.current_schema();
+	SELECT r.oid INTO me
+	  FROM pg_catalog.pg_roles r
+	 WHERE r.rolname OPERATOR(pg_catalog.=) pg_catalog."current_user"();
+	IF owner OPERATOR(pg_catalog.<>) me THEN
+		RAISE EXCEPTION 'cannot install typed_cache into schema "%" owned by role "%"',
+			pg_catalog.current_schema(), pg_catalog.pg_get_userbyid(owner)
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'The schema existed before CREATE EXTENSION and belongs to another role, who could add objects that typed_cache''s callers would run.',
+				  HINT = 'Drop or rename that schema (after checking what it holds), then run CREATE EXTENSION again; it creates the schema itself.';
+	END IF;
+	IF EXISTS (SELECT FROM pg_catalog.pg_namespace n,
+					  pg_catalog.aclexplode(n.nspacl) a
+				WHERE n.oid OPERATOR(pg_catalog.=) nsp
+				  AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'
+				  AND a.grantee OPERATOR(pg_catalog.<>) me) THEN
+		RAISE EXCEPTION 'cannot install typed_cache into schema "%" in which other roles may create objects',
+			pg_catalog.current_schema()
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Revoke CREATE on the schema from every other role, or drop the schema and let CREATE EXTENSION create it.';
+	END IF;
+	IF EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) nsp)
+	   OR EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.pronamespace OPERATOR(pg_catalog.=) nsp)
+	   OR EXISTS (SELECT FROM pg_catalog.pg_type t WHERE t.typnamespace OPERATOR(pg_catalog.=) nsp)
+	   OR EXISTS (SELECT FROM pg_catalog.pg_operator o WHERE o.oprnamespace OPERATOR(pg_catalog.=) nsp)
+	   OR EXISTS (SELECT FROM pg_catalog.pg_collation c WHERE c.collnamespace OPERATOR(pg_catalog.=) nsp)
+	   OR EXISTS (SELECT FROM pg_catalog.pg_conversion c WHERE c.connamespace OPERATOR(pg_catalog.=) nsp)
+	   OR EXISTS (SELECT FROM pg_catalog.pg_opfamily f WHERE f.opfnamespace OPERATOR(pg_catalog.=) nsp)
+	   OR EXISTS (SELECT FROM pg_catalog.pg_ts_config c WHERE c.cfgnamespace OPERATOR(pg_catalog.=) nsp)
+	   OR EXISTS (SELECT FROM pg_catalog.pg_ts_dict d WHERE d.dictnamespace OPERATOR(pg_catalog.=) nsp)
+	   OR EXISTS (SELECT FROM pg_catalog.pg_statistic_ext s WHERE s.stxnamespace OPERATOR(pg_catalog.=) nsp) THEN
+		RAISE EXCEPTION 'cannot install typed_cache into schema "%" because it already contains objects',
+			pg_catalog.current_schema()
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Install typed_cache into a new schema: drop this one or move its objects elsewhere.';
+	END IF;
+END
+$guard$;
+
+/*
  * ------------------------------------------------------------------------
  * Typed projection (src/project.c, src/project_convert.c, src/registry.c)
  * ------------------------------------------------------------------------

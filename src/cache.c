@@ -93,8 +93,14 @@ static LWLockPadded *tc_locks = NULL;
 /* Size of the last value copied out: first guess for the next one. */
 static Size tc_copy_hint = 256;
 
-/* Scratch memory for put()'s schema-on-write projection, reset per call. */
+/*
+ * Scratch memory for put()'s schema-on-write projection, reset after every
+ * call, failed or not.  tc_put_depth counts typed puts in progress: a put
+ * made while another is validating (from a domain's CHECK function, say)
+ * gets a context of its own, so that it cannot reset the outer one's.
+ */
 static MemoryContext tc_put_scratch = NULL;
+static int	tc_put_depth = 0;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -157,6 +163,46 @@ check_tc_shards(int *newval, void **extra, GucSource source)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * tc_setting_text
+ *		The value the configuration gives the not yet defined variable name
+ *		(a placeholder's text), copied, or NULL if it gives none.
+ */
+static char *
+tc_setting_text(const char *name)
+{
+	const char *value = GetConfigOption(name, true, false);
+
+	return value ? pstrdup(value) : NULL;
+}
+
+/*
+ * tc_require_setting
+ *		Stop the server if the configuration set the postmaster variable
+ *		name to text that its definition refused.  When a preloaded library
+ *		defines a variable, PostgreSQL only warns about a bad value and goes
+ *		on with the default; for the size of shared memory that would hide
+ *		a mistake until the cache behaves unexpectedly.  Called in the
+ *		postmaster, where ERROR is FATAL.
+ */
+static void
+tc_require_setting(const char *name, const char *text, int flags, int actual)
+{
+	int			parsed;
+	const char *hint = NULL;
+
+	if (text == NULL)
+		return;
+	if (parse_int(text, &parsed, flags, &hint) && parsed == actual)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for parameter \"%s\": \"%s\"", name, text),
+			 errdetail("The server does not start with a typed_cache setting it cannot use; the warning above says why."),
+			 hint ? errhint("%s", hint) :
+			 errhint("See typed_cache's README for the allowed values.")));
 }
 
 /*
@@ -302,6 +348,9 @@ tc_cache_xact_callback(XactEvent event, void *arg)
 void
 tc_cache_init(void)
 {
+	char	   *memory_setting;
+	char	   *shards_setting;
+
 	DefineCustomIntVariable("typed_cache.default_ttl",
 							gettext_noop("Lifetime of cache entries stored without a ttl; 0 means no expiry."),
 							NULL,
@@ -331,6 +380,10 @@ tc_cache_init(void)
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 
+	/* what the configuration asked for, before the definitions judge it */
+	memory_setting = tc_setting_text("typed_cache.memory");
+	shards_setting = tc_setting_text("typed_cache.shards");
+
 	DefineCustomIntVariable("typed_cache.memory",
 							gettext_noop("Shared memory for the cache, split evenly between shards."),
 							gettext_noop("The cache never uses more; when a shard is full, put() evicts."),
@@ -352,6 +405,10 @@ tc_cache_init(void)
 							PGC_POSTMASTER,
 							0,
 							check_tc_shards, NULL, NULL);
+
+	tc_require_setting("typed_cache.memory", memory_setting, GUC_UNIT_KB,
+					   tc_memory_kb);
+	tc_require_setting("typed_cache.shards", shards_setting, 0, tc_shards);
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = tc_cache_shmem_request;
@@ -552,6 +609,49 @@ tc_lookup_copy(const TcCacheKey *k, Oid *typid)
 }
 
 /*
+ * tc_validate_value
+ *		Schema on write: project value into typid and throw the row away;
+ *		raises the projection's error if it does not fit.  The projection
+ *		checks that the type is composite when it first plans it.
+ */
+static void
+tc_validate_value(Jsonb *value, Oid typid)
+{
+	MemoryContext old = CurrentMemoryContext;
+	MemoryContext scratch;
+
+	if (tc_put_depth == 0)
+	{
+		if (tc_put_scratch == NULL)
+			tc_put_scratch = AllocSetContextCreate(TopMemoryContext,
+												   "typed_cache put validation",
+												   ALLOCSET_SMALL_SIZES);
+		scratch = tc_put_scratch;
+	}
+	else
+		scratch = AllocSetContextCreate(CurrentMemoryContext,
+										"typed_cache nested put validation",
+										ALLOCSET_SMALL_SIZES);
+
+	tc_put_depth++;
+	PG_TRY();
+	{
+		MemoryContextSwitchTo(scratch);
+		(void) tc_project_jsonb(value, typid);
+	}
+	PG_FINALLY();
+	{
+		tc_put_depth--;
+		MemoryContextSwitchTo(old);
+		if (scratch == tc_put_scratch)
+			MemoryContextReset(scratch);
+		else
+			MemoryContextDelete(scratch);
+	}
+	PG_END_TRY();
+}
+
+/*
  * tc_cache_put
  *		typed_cache.put(key, value, ttl, type): store a copy of value under
  *		key, replacing any previous entry, and return value.  A type makes
@@ -618,23 +718,7 @@ tc_cache_put(PG_FUNCTION_ARGS)
 	}
 
 	if (OidIsValid(typid))
-	{
-		/*
-		 * Schema on write: project and throw the row away.  The projection
-		 * checks that the type is composite when it first plans it.  A
-		 * failed projection leaves its garbage to the next reset.
-		 */
-		MemoryContext old;
-
-		if (tc_put_scratch == NULL)
-			tc_put_scratch = AllocSetContextCreate(TopMemoryContext,
-												   "typed_cache put validation",
-												   ALLOCSET_SMALL_SIZES);
-		old = MemoryContextSwitchTo(tc_put_scratch);
-		(void) tc_project_jsonb(value, typid);
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(tc_put_scratch);
-	}
+		tc_validate_value(value, typid);
 
 	tc_shard_prefetch_chain(shard, k.hash);
 	now = GetCurrentTimestamp();
@@ -802,6 +886,7 @@ tc_cache_get_many(PG_FUNCTION_ARGS)
 	int			nelems;
 	TcManyKey  *keys;
 	int			nkeys = 0;
+	int			nonnull = 0;
 	int			i;
 	Size		cap = 8192;
 	Size		used = 0;
@@ -816,7 +901,12 @@ tc_cache_get_many(PG_FUNCTION_ARGS)
 				 errmsg("keys must be a one-dimensional array")));
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
 					  &elems, &nulls, &nelems);
-	keys = palloc(sizeof(TcManyKey) * Max(nelems, 1));
+	for (i = 0; i < nelems; i++)
+		if (!nulls[i])
+			nonnull++;
+	/* up to MaxArraySize keys: more than palloc's 1GB at 48 bytes each */
+	keys = MemoryContextAllocHuge(CurrentMemoryContext,
+								  sizeof(TcManyKey) * Max(nonnull, 1));
 	for (i = 0; i < nelems; i++)
 	{
 		if (nulls[i])
@@ -880,8 +970,15 @@ tc_cache_get_many(PG_FUNCTION_ARGS)
 			/*
 			 * The buffer is full: grow it and go on with this shard from the
 			 * key that did not fit (the keys before it are read and counted).
+			 * Values are returned as datums, which cannot pass 1GB in all.
 			 */
-			cap = Max(cap * 2, need);
+			if (need > MaxAllocSize)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("values found by get_many exceed 1GB in total"),
+						 errdetail("The values read so far need %zu bytes.", need),
+						 errhint("Ask for fewer keys per call.")));
+			cap = Min(Max(cap * 2, need), MaxAllocSize);
 			buf = repalloc(buf, cap);
 			i = j;
 			continue;
@@ -1011,8 +1108,17 @@ tc_cache_ttl(PG_FUNCTION_ARGS)
 
 	if (!found || expires_at == TC_NO_EXPIRY)
 		PG_RETURN_NULL();
+
+	/*
+	 * Whole milliseconds, rounded up so that a live entry never shows 0 and
+	 * a fresh '3 hours' shows 03:00:00 rather than 02:59:59.999997; 24-hour
+	 * periods become days, as justify_hours() does.
+	 */
 	result = palloc0(sizeof(Interval));
 	result->time = expires_at - now;
+	result->time = (result->time + 999) / 1000 * 1000;
+	result->day = (int32) (result->time / USECS_PER_DAY);
+	result->time -= (int64) result->day * USECS_PER_DAY;
 	PG_RETURN_INTERVAL_P(result);
 }
 
@@ -1291,19 +1397,68 @@ typedef struct TcEntryInfo
 } TcEntryInfo;
 
 /*
+ * tc_entries_batch
+ *		Copy the metadata and keys of the live entries of the current
+ *		database in buckets [first, first + TC_BATCH_BUCKETS) of shard into
+ *		info and keys, which hold maxinfo entries and keycap bytes.  Returns
+ *		the number of entries found; if they do not fit, sets *keyneed to the
+ *		key bytes needed and copies nothing usable.  Caller holds the lock
+ *		in either mode: the work is bounded by the batch.
+ */
+static int
+tc_entries_batch(TcShard *shard, uint32 first, TimestampTz now,
+				 TcEntryInfo *info, int maxinfo, char *keys, Size keycap,
+				 Size *keyneed)
+{
+	int			n = 0;
+	Size		keyused = 0;
+
+	for (uint32 b = first; b < first + TC_BATCH_BUCKETS && b < shard->nbuckets; b++)
+	{
+		uint32		off = tc_shard_buckets(shard)[b];
+
+		while (off != 0)
+		{
+			TcEntry    *e = tc_shard_entry(shard, off);
+
+			off = e->next;
+			if (e->dbid != MyDatabaseId || tc_entry_expired(e, now))
+				continue;
+			if (n < maxinfo && keyused + e->keylen <= keycap)
+			{
+				info[n].keyoff = keyused;
+				info[n].keylen = e->keylen;
+				info[n].vallen = e->vallen;
+				info[n].typid = e->typid;
+				info[n].expires_at = e->expires_at;
+				info[n].hits = pg_atomic_read_u32(&e->hits);
+				memcpy(keys + keyused, TcEntryKey(e), e->keylen);
+			}
+			keyused += e->keylen;
+			n++;
+		}
+	}
+	*keyneed = keyused;
+	return n;
+}
+
+/*
  * tc_cache_entries
  *		typed_cache.cache_entries(): key, value_bytes, type, expires_at and
  *		hits of every live entry of the current database.  Each shard is
- *		read under its shared lock into buffers sized beforehand; if they
- *		turn out too small the shard is read again with larger ones.
+ *		read TC_BATCH_BUCKETS bucket chains at a time under its shared lock,
+ *		so that writers get in between; the rows of a batch go out before
+ *		the next is read.  Buffers grow to what a batch holds, and a batch
+ *		that did not fit is read again.  Entries that move between batches
+ *		while the view runs may be missed or shown twice, as in any scan
+ *		that does not stop the cache.
  */
 Datum
 tc_cache_entries(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	uint32		s;
-	int			maxinfo = 256;
-	Size		keycap = 8192;
+	int			maxinfo = 1024;
+	Size		keycap = 16384;
 	TcEntryInfo *info;
 	char	   *keys;
 
@@ -1312,78 +1467,60 @@ tc_cache_entries(PG_FUNCTION_ARGS)
 	info = palloc(sizeof(TcEntryInfo) * maxinfo);
 	keys = palloc(keycap);
 
-	for (s = 0; s < tc_cache->nshards; s++)
+	for (uint32 s = 0; s < tc_cache->nshards; s++)
 	{
 		TcShard    *shard = tc_shard(s);
-		TimestampTz now = GetCurrentTimestamp();
-		int			n = 0;
-		Size		keyused = 0;
-		bool		overflow = false;
-		uint32		b;
-		int			i;
+		uint32		b = 0;
 
-		LWLockAcquire(tc_shard_lock(s), LW_SHARED);
-		for (b = 0; b < shard->nbuckets && !overflow; b++)
+		while (b < shard->nbuckets)
 		{
-			uint32		off = tc_shard_buckets(shard)[b];
+			TimestampTz now = GetCurrentTimestamp();
+			Size		keyneed;
+			int			n;
 
-			while (off != 0)
-			{
-				TcEntry    *e = tc_shard_entry(shard, off);
-
-				off = e->next;
-				if (e->dbid != MyDatabaseId || tc_entry_expired(e, now))
-					continue;
-				if (n == maxinfo || keyused + e->keylen > keycap)
-				{
-					overflow = true;
-					break;
-				}
-				info[n].keyoff = keyused;
-				info[n].keylen = e->keylen;
-				info[n].vallen = e->vallen;
-				info[n].typid = e->typid;
-				info[n].expires_at = e->expires_at;
-				info[n].hits = pg_atomic_read_u32(&e->hits);
-				memcpy(keys + keyused, TcEntryKey(e), e->keylen);
-				keyused += e->keylen;
-				n++;
-			}
-		}
-		if (overflow)
-		{
-			/* size the buffers for the whole shard, then read it again */
-			int			need = shard->nentries;
-
+			LWLockAcquire(tc_shard_lock(s), LW_SHARED);
+			n = tc_entries_batch(shard, b, now, info, maxinfo, keys, keycap,
+								 &keyneed);
 			LWLockRelease(tc_shard_lock(s));
-			maxinfo = Max(maxinfo * 2, need + 16);
-			keycap = Max(keycap * 2, (Size) need * 64);
-			info = repalloc(info, sizeof(TcEntryInfo) * maxinfo);
-			keys = repalloc(keys, keycap);
-			s--;
-			continue;
-		}
-		LWLockRelease(tc_shard_lock(s));
 
-		for (i = 0; i < n; i++)
-		{
-			Datum		values[5];
-			bool		nulls[5] = {false, false, false, false, false};
+			if (n > maxinfo || keyneed > keycap)
+			{
+				/* grow to what the batch held (and some), then read it again */
+				if (n > maxinfo)
+				{
+					maxinfo = n + n / 2;
+					info = repalloc(info, sizeof(TcEntryInfo) * maxinfo);
+				}
+				if (keyneed > keycap)
+				{
+					keycap = keyneed + keyneed / 2;
+					keys = repalloc(keys, keycap);
+				}
+				continue;
+			}
 
-			values[0] = PointerGetDatum(cstring_to_text_with_len(keys + info[i].keyoff,
-																 info[i].keylen));
-			values[1] = Int64GetDatum((int64) info[i].vallen);
-			if (OidIsValid(info[i].typid))
-				values[2] = ObjectIdGetDatum(info[i].typid);
-			else
-				nulls[2] = true;
-			if (info[i].expires_at == TC_NO_EXPIRY)
-				nulls[3] = true;
-			else
-				values[3] = TimestampTzGetDatum(info[i].expires_at);
-			values[4] = Int64GetDatum((int64) info[i].hits);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
-								 values, nulls);
+			for (int i = 0; i < n; i++)
+			{
+				Datum		values[5];
+				bool		nulls[5] = {false, false, false, false, false};
+
+				values[0] = PointerGetDatum(cstring_to_text_with_len(keys + info[i].keyoff,
+																	 info[i].keylen));
+				values[1] = Int64GetDatum((int64) info[i].vallen);
+				if (OidIsValid(info[i].typid))
+					values[2] = ObjectIdGetDatum(info[i].typid);
+				else
+					nulls[2] = true;
+				if (info[i].expires_at == TC_NO_EXPIRY)
+					nulls[3] = true;
+				else
+					values[3] = TimestampTzGetDatum(info[i].expires_at);
+				values[4] = Int64GetDatum((int64) info[i].hits);
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
+									 values, nulls);
+			}
+			b += TC_BATCH_BUCKETS;
+			CHECK_FOR_INTERRUPTS();
 		}
 	}
 	return (Datum) 0;
@@ -1393,7 +1530,8 @@ tc_cache_entries(PG_FUNCTION_ARGS)
  * tc_cache_memory
  *		typed_cache.cache_memory_shards(): per shard, the arena's capacity,
  *		used and free bytes, largest free block, entries and expired entries
- *		not yet reclaimed (all databases; sizes only).
+ *		not yet reclaimed (all databases; sizes only).  Nothing is walked
+ *		under one lock hold beyond a batch of bucket chains.
  */
 Datum
 tc_cache_memory(PG_FUNCTION_ARGS)
@@ -1405,14 +1543,30 @@ tc_cache_memory(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	for (s = 0; s < tc_cache->nshards; s++)
 	{
+		TcShard    *shard = tc_shard(s);
 		TcShardMemory mem;
 		Datum		values[7];
 		bool		nulls[7] = {false, false, false, false, false, false, false};
-		TimestampTz now = GetCurrentTimestamp();
+		uint32		nbuckets;
 
 		LWLockAcquire(tc_shard_lock(s), LW_SHARED);
-		tc_shard_memory(tc_shard(s), now, &mem);
+		tc_shard_memory(shard, &mem);
+		nbuckets = shard->nbuckets;
 		LWLockRelease(tc_shard_lock(s));
+
+		/* expired entries are counted chain by chain, a batch per lock hold */
+		for (uint32 b = 0; b < nbuckets; b += TC_BATCH_BUCKETS)
+		{
+			TimestampTz now = GetCurrentTimestamp();
+
+			LWLockAcquire(tc_shard_lock(s), LW_SHARED);
+			mem.expired_entries += tc_shard_count_expired(shard, b,
+														  TC_BATCH_BUCKETS,
+														  now);
+			LWLockRelease(tc_shard_lock(s));
+			CHECK_FOR_INTERRUPTS();
+		}
+		mem.expired_entries = Min(mem.expired_entries, mem.entries);
 
 		values[0] = Int32GetDatum((int32) s);
 		values[1] = Int64GetDatum((int64) mem.capacity_bytes);

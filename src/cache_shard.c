@@ -60,6 +60,9 @@
 /* Fitting blocks of the request's own class examined before going up. */
 #define TC_FIT_PROBES			8
 
+/* Free blocks examined for the largest one (cache_memory view). */
+#define TC_LARGEST_PROBES		1024
+
 /* Free block links, right after the block header. */
 typedef struct TcFreeBlock
 {
@@ -597,37 +600,66 @@ tc_shard_set_expiry(TcShard *shard, TcEntry *entry, TimestampTz expires_at)
 
 /*
  * tc_shard_memory
- *		Walk the arena and report its occupancy.  Caller holds the lock in
- *		either mode.
+ *		Report the shard's occupancy from its counters, without walking the
+ *		arena: capacity, used and free bytes, entries, and the largest free
+ *		block.  That is the largest of the first TC_LARGEST_PROBES blocks of
+ *		the highest non-empty size class, so exact unless that class holds
+ *		more blocks, and then at least half the true figure.  expired_entries
+ *		is left 0: see tc_shard_count_expired.  Caller holds the lock in
+ *		either mode; the work is bounded.
  */
 void
-tc_shard_memory(TcShard *shard, TimestampTz now, TcShardMemory *mem)
+tc_shard_memory(TcShard *shard, TcShardMemory *mem)
 {
-	uint32		off = 8;
-	uint32		end = arena_end(shard);
-
 	memset(mem, 0, sizeof(TcShardMemory));
 	mem->capacity_bytes = tc_shard_max_block(shard);
-	while (off < end)
+	mem->used_bytes = shard->used_bytes;
+	mem->free_bytes = mem->capacity_bytes - shard->used_bytes;
+	mem->entries = shard->nentries;
+	for (int c = TC_NCLASSES - 1; c >= 0; c--)
 	{
-		uint32		hdr = *block_hdr(shard, off);
-		uint32		size = hdr & TC_BLOCK_SIZE_MASK;
+		uint32		off = shard->freelist[c];
 
-		if (hdr & TC_BLOCK_INUSE)
+		if (off == 0)
+			continue;
+		for (int probes = 0; off != 0 && probes < TC_LARGEST_PROBES; probes++)
 		{
-			mem->used_bytes += size;
-			mem->entries++;
-			if (tc_entry_expired(tc_shard_entry(shard, off), now))
-				mem->expired_entries++;
-		}
-		else
-		{
-			mem->free_bytes += size;
+			TcFreeBlock *blk = (TcFreeBlock *) block_hdr(shard, off);
+			uint32		size = blk->bhdr & TC_BLOCK_SIZE_MASK;
+
 			if (size > mem->largest_free_bytes)
 				mem->largest_free_bytes = size;
+			off = blk->next;
 		}
-		if (size == 0)
-			elog(PANIC, "typed_cache shard arena is corrupted");
-		off += size;
+		break;
 	}
+}
+
+/*
+ * tc_shard_count_expired
+ *		Count the expired entries of buckets [first, first + nbuckets), all
+ *		databases.  Caller holds the lock in either mode.
+ */
+uint64
+tc_shard_count_expired(TcShard *shard, uint32 first, uint32 nbuckets,
+					   TimestampTz now)
+{
+	uint64		n = 0;
+
+	if (shard->nexpiring == 0 || shard->min_expiry > now)
+		return 0;
+	for (uint32 b = first; b < first + nbuckets && b < shard->nbuckets; b++)
+	{
+		uint32		off = tc_shard_buckets(shard)[b];
+
+		while (off != 0)
+		{
+			TcEntry    *e = tc_shard_entry(shard, off);
+
+			if (tc_entry_expired(e, now))
+				n++;
+			off = e->next;
+		}
+	}
+	return n;
 }

@@ -143,8 +143,9 @@ extern void tc_shard_set_expiry(TcShard *shard, TcEntry *entry,
 extern uint32 tc_shard_sweep(TcShard *shard, uint32 first_bucket,
 							 uint32 nbuckets, TimestampTz now, Oid dbid,
 							 bool only_expired, uint64 limit);
-extern void tc_shard_memory(TcShard *shard, TimestampTz now,
-							TcShardMemory *mem);
+extern void tc_shard_memory(TcShard *shard, TcShardMemory *mem);
+extern uint64 tc_shard_count_expired(TcShard *shard, uint32 first,
+									 uint32 nbuckets, TimestampTz now);
 
 /*
  * tc_shard_entry

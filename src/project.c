@@ -277,6 +277,9 @@ tc_build_conv(TcConv *c, Oid typid, int32 typmod, bool coerce, List **deps,
 	Oid			elemtype;
 	bool		preferred;
 
+	/* nested composite types recurse through here, as deep as they go */
+	check_stack_depth();
+
 	c->typid = typid;
 	c->typmod = typmod;
 	c->coerce = coerce;
@@ -745,6 +748,21 @@ tc_path_string(const TcState *st)
 }
 
 /*
+ * tc_note_value
+ *		Remember what is being converted, for tc_project_value()'s message.
+ *		The JsonbValue is copied: v may live in a frame that an error
+ *		unwinds.
+ */
+static inline void
+tc_note_value(TcState *st, const TcConv *conv, const JsonbValue *v)
+{
+	st->cur_conv = conv;
+	st->cur_present = (v != NULL);
+	if (v != NULL)
+		st->cur_value = *v;
+}
+
+/*
  * tc_convert
  *		Convert one JSON value (NULL: missing) into conv's type.  JSON null
  *		and missing values become SQL NULL, still subject to domain checks.
@@ -755,8 +773,7 @@ tc_convert(TcState *st, TcConv *conv, const JsonbValue *v, bool *isnull)
 	Datum		result = (Datum) 0;
 	bool		checked = false;
 
-	st->cur_value = v;
-	st->cur_conv = conv;
+	tc_note_value(st, conv, v);
 
 	if (v == NULL || v->type == jbvNull)
 		*isnull = true;
@@ -789,8 +806,7 @@ tc_convert(TcState *st, TcConv *conv, const JsonbValue *v, bool *isnull)
 
 	if (conv->is_domain && !checked)
 	{
-		st->cur_value = v;
-		st->cur_conv = conv;
+		tc_note_value(st, conv, v);
 		domain_check(result, *isnull, conv->typid, &conv->domain_extra,
 					 conv->mcxt);
 	}
@@ -1321,8 +1337,17 @@ tc_project_value(TcState *st, TcConv *conv, const JsonbValue *v, bool *isnull,
 		ErrorData  *edata;
 		char	   *path;
 		StringInfoData detail;
+		int			category = ERRCODE_TO_CATEGORY(geterrcode());
 
-		if (st->own_error)
+		/*
+		 * Only a value that does not convert (class 22, such as 22P02) or
+		 * breaks a domain's constraint (class 23) is described: a cancel, a
+		 * stack overflow or running out of memory says nothing about the
+		 * value it interrupted.
+		 */
+		if (st->own_error ||
+			(category != ERRCODE_DATA_EXCEPTION &&
+			 category != ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION))
 			PG_RE_THROW();
 
 		MemoryContextSwitchTo(oldcxt);
@@ -1332,8 +1357,8 @@ tc_project_value(TcState *st, TcConv *conv, const JsonbValue *v, bool *isnull,
 
 		initStringInfo(&detail);
 		appendStringInfo(&detail, "At %s: converting ", path);
-		if (st->cur_value)
-			appendStringInfoString(&detail, tc_describe_value(st->cur_value));
+		if (st->cur_present)
+			appendStringInfoString(&detail, tc_describe_value(&st->cur_value));
 		else
 			appendStringInfoString(&detail, "a missing value");
 		if (st->cur_conv)
@@ -1446,9 +1471,6 @@ project(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(cc->scratch);
 	doc = PG_GETARG_JSONB_P(0);
 	memset(&st, 0, offsetof(TcState, seg));
-	st.cur_value = NULL;
-	st.cur_conv = NULL;
-	st.own_error = false;
 	tc_root_value(doc, &root);
 	tc_check_object(&st, cc->conv, &root);
 	result = tc_project_value(&st, cc->conv, &root, &isnull, callercxt);
@@ -1531,9 +1553,6 @@ project_set(PG_FUNCTION_ARGS)
 				  ss->offset, next - ss->offset, &v);
 
 	memset(&st, 0, offsetof(TcState, seg));
-	st.cur_value = NULL;
-	st.cur_conv = NULL;
-	st.own_error = false;
 	tc_path_push_index(&st, ss->next);
 	ss->offset = next;
 	ss->next++;

@@ -186,15 +186,23 @@ typedef struct TcPathSeg
 	int			index;
 } TcPathSeg;
 
+/*
+ * The value being converted is copied into the state, not pointed to: it is
+ * often a local of a frame that an error unwinds before tc_project_value()
+ * describes it.  What the copy points to (the document, a default in the
+ * plan) outlives the call.  seg comes last so that callers can clear
+ * everything else with memset(st, 0, offsetof(TcState, seg)).
+ */
 typedef struct TcState
 {
 	int			depth;
-	TcPathSeg	seg[TC_MAX_DEPTH];
 	/* what was being converted when an error was raised */
-	const JsonbValue *cur_value;
-	const TcConv *cur_conv;
+	bool		cur_present;	/* false: a missing value */
+	JsonbValue	cur_value;
+	const TcConv *cur_conv;		/* lives in the plan */
 	bool		own_error;		/* the error carries its path already */
 	MemoryContext tuplecxt;		/* where to form the outermost tuple */
+	TcPathSeg	seg[TC_MAX_DEPTH];
 } TcState;
 
 /* project.c */
