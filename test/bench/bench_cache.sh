@@ -9,20 +9,24 @@
 #   test/bench/bench_cache.sh   (defaults: BENCH_SECONDS=6 BENCH_ROUNDS=5 BENCH_PGBENCH_ROUNDS=5)
 # In-query figures are measured on one CPU, BENCH_CPU (default 0; empty for
 # no pinning); pgbench runs on all of them.
+# PG_CONFIG selects the installation (default: Debian 12's PostgreSQL 15);
+# it needs pgmemcache too: for 18, PG_CONFIG=$(scripts/build-pg.sh 18 pgmemcache).
 set -euo pipefail
+export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" = 0 ]; then
 	tmp=$(mktemp -d /tmp/typed_cache_bench.XXXXXX)
 	cp "$here"/bench_cache.sh "$here"/cache_policy_sim.c "$tmp"/
 	chown -R postgres "$tmp"
-	exec runuser -u postgres -- env BENCH_SECONDS="${BENCH_SECONDS:-6}" \
+	exec runuser -u postgres -- env PG_CONFIG="$PG_CONFIG" BENCH_SECONDS="${BENCH_SECONDS:-6}" \
 		BENCH_ROUNDS="${BENCH_ROUNDS:-5}" BENCH_PGBENCH_ROUNDS="${BENCH_PGBENCH_ROUNDS:-5}" \
 		BENCH_CPU="${BENCH_CPU-0}" \
 		"$tmp/bench_cache.sh"
 fi
 
 secs=${BENCH_SECONDS:-6}
-bin=/usr/lib/postgresql/15/bin
+bin=$("$PG_CONFIG" --bindir)
+export PATH="$bin:$PATH"	# psql and pgbench of that installation
 work=$(mktemp -d /tmp/typed_cache_bench_pg.XXXXXX)
 port=55499
 mport=11299

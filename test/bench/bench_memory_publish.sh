@@ -20,6 +20,8 @@
 # Usage (as root or a user that may run pg_virtualenv):
 #	test/bench/bench_memory_publish.sh
 #	ROUNDS=20 DURATION=5 CLIENTS=2 test/bench/bench_memory_publish.sh
+#	PG_CONFIG=$(scripts/build-pg.sh 18) test/bench/bench_memory_publish.sh
+# Without PG_CONFIG it runs on Debian 12's PostgreSQL 15 (pg_virtualenv).
 #
 # Copyright (c) 2026, typed_cache authors
 #
@@ -36,10 +38,30 @@ PROTOCOL=${PROTOCOL:-simple}
 
 if [ -z "${TC_BENCH_INSIDE:-}" ]; then
 	export TC_BENCH_INSIDE=1 ROUNDS DURATION CLIENTS PROTOCOL
-	exec pg_virtualenv -v 15 \
-		-o "shared_preload_libraries=typed_cache" \
-		-o "max_connections=20" \
-		"$0" "$@"
+	if [ -z "${PG_CONFIG:-}" ]; then
+		exec pg_virtualenv -v 15 \
+			-o "shared_preload_libraries=typed_cache" \
+			-o "max_connections=20" \
+			"$0" "$@"
+	fi
+	# PG_CONFIG names another installation, which pg_virtualenv does not
+	# know: the same throwaway cluster, made with its initdb and pg_ctl.
+	bin=$("$PG_CONFIG" --bindir)
+	dir=$(mktemp -d /tmp/bench_memory_publish.XXXXXX)
+	as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+	[ "$(id -u)" = 0 ] && chown postgres "$dir"
+	as_pg "$bin/initdb" -D "$dir/data" -A trust -U postgres >/dev/null
+	printf "%s\n" "port = 5432" "listen_addresses = ''" \
+		"unix_socket_directories = '$dir'" \
+		"shared_preload_libraries = 'typed_cache'" "max_connections = 20" |
+		as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
+	as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w start >/dev/null
+	rc=0
+	as_pg env PATH="$bin:$PATH" PGHOST="$dir" PGPORT=5432 PGUSER=postgres \
+		"$0" "$@" || rc=$?
+	as_pg "$bin/pg_ctl" -D "$dir/data" -m fast stop >/dev/null
+	rm -rf "$dir"
+	exit $rc
 fi
 
 script=$(mktemp /tmp/bench_memory_publish.XXXXXX.sql)

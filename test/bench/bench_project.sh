@@ -24,6 +24,9 @@
 # Usage (as root or as postgres, after make install):
 #	  test/bench/bench_project.sh
 #	  NDOCS=200000 REPS=3 test/bench/bench_project.sh
+#	  PG_CONFIG=$(scripts/build-pg.sh 18) test/bench/bench_project.sh
+# PG_CONFIG (or PGBIN, its bindir) selects the installation; default
+# Debian 12's PostgreSQL 15.
 #
 # Copyright (c) 2026, typed_cache authors
 #
@@ -35,7 +38,7 @@ set -euo pipefail
 NDOCS=${NDOCS:-1000000}
 NDOCS_TYPES=${NDOCS_TYPES:-500000}
 REPS=${REPS:-5}
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PGBIN=${PGBIN:-$("${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}" --bindir)}
 
 dir=$(mktemp -d /tmp/tc_bench.XXXXXX)
 port=$((20000 + $$ % 20000))
