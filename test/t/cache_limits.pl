@@ -50,7 +50,7 @@ foreach my $case (
 	close($fh);
 }
 # the rule README states: each shard needs 64kB plus its share of a
-# 64-byte header, so 1024 shards start from 65MB
+# 128-byte header, so 1024 shards start from 65MB
 $bad->append_conf('postgresql.conf', "typed_cache.memory = '65MB'\ntyped_cache.shards = 1024");
 ok($bad->start(fail_ok => 1), 'the server starts with 65MB in 1024 shards');
 is($bad->safe_psql('postgres',
