@@ -88,6 +88,45 @@ SELECT status, after_bytes < before_bytes AS smaller
  WHERE path = 'TopMemoryContext/CacheMemoryContext/CachedPlanSource';
 
 --
+-- A leak in contexts whose name contains '/': every call compiles a new
+-- plpgsql function, which keeps a "PL/pgSQL function" context.  The
+-- verdict names the path escaped, as memory_contexts and memory_growth
+-- spell it, so the suspect can be looked up in either.  (PostgreSQL 18
+-- keeps plpgsql's functions under CacheMemoryContext.)
+--
+CREATE SEQUENCE leak_fn_seq;
+CREATE FUNCTION leak_functions() RETURNS void
+LANGUAGE plpgsql AS $f$
+DECLARE
+	n bigint := nextval('leak_fn_seq');
+BEGIN
+	EXECUTE format('CREATE FUNCTION pg_temp.leaked_%s() RETURNS int '
+				   'LANGUAGE plpgsql AS %L', n,
+				   'DECLARE ' ||
+				   (SELECT string_agg(format('v%s int := %s;', g, g), ' ')
+					  FROM generate_series(1, 50) g) ||
+				   ' BEGIN RETURN 1; END');
+	EXECUTE format('SELECT pg_temp.leaked_%s()', n);
+END
+$f$;
+CREATE TEMP TABLE fn_leak AS
+SELECT substring(min(verdict) from ', most in (.*)$') AS suspect,
+	   min(verdict) ~ '^growing: [0-9]+ bytes per iteration, most in '
+		 AS growing
+  FROM typed_cache.check_convergence('SELECT leak_functions()', 6);
+SELECT regexp_replace(suspect, '^TopMemoryContext/(CacheMemoryContext/)?', '')
+		 AS suspect_below_parent, growing,
+	   (SELECT count(*) FROM typed_cache.memory_contexts c
+		 WHERE c.path = fn_leak.suspect) > 0 AS in_memory_contexts
+  FROM fn_leak;
+SELECT typed_cache.memory_snapshot('before_fn_leak') AS label;
+SELECT count(leak_functions()) FROM generate_series(1, 5);
+SELECT g.path = fn_leak.suspect AS same_path, g.name, g.status
+  FROM typed_cache.memory_growth('before_fn_leak') g, fn_leak
+ WHERE g.path = fn_leak.suspect;
+SELECT typed_cache.memory_snapshot_drop('before_fn_leak');
+
+--
 -- Bad input
 --
 SELECT pg_temp.error_of($$SELECT * FROM typed_cache.check_convergence('SELECT 1', 0)$$);

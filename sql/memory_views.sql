@@ -18,9 +18,17 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
+-- A name as it appears in a path: '\' and '/' escaped with '\'.
+CREATE FUNCTION pg_temp.path_name(name text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT replace(replace(name, '\', '\\'), '/', '\/')
+$$;
+
 --
 -- memory_contexts: freeze one reading, then check its shape.
 --
+-- Running a plpgsql function leaves a context named "PL/pgSQL function".
+SELECT pg_temp.error_of('SELECT 1');
 CREATE TEMP TABLE mc AS SELECT * FROM typed_cache.memory_contexts;
 
 -- exactly one root, TopMemoryContext, without parent
@@ -36,7 +44,7 @@ SELECT count(*) AS orphans
    AND NOT EXISTS (SELECT 1 FROM mc p
 					WHERE p.level = c.level - 1
 					  AND p.name = c.parent
-					  AND c.path = p.path || '/' || c.name);
+					  AND c.path = p.path || '/' || pg_temp.path_name(c.name));
 
 -- counters are consistent per context
 SELECT count(*) > 50 AS many_contexts,
@@ -52,6 +60,33 @@ SELECT path, type FROM mc
  WHERE path IN ('TopMemoryContext/CacheMemoryContext',
 				'TopMemoryContext/MessageContext')
  ORDER BY path;
+
+-- A '/' in a name is escaped, so every path splits into exactly its
+-- level + 1 names and no other context's names join to the same path.
+-- (PostgreSQL 18 keeps plpgsql's functions under CacheMemoryContext.)
+SELECT DISTINCT name,
+	   regexp_replace(path, '^TopMemoryContext/(CacheMemoryContext/)?', '')
+		 AS path_below_parent
+  FROM mc WHERE name = 'PL/pgSQL function';
+SELECT count(*) AS ambiguous_paths
+  FROM mc
+ WHERE (SELECT count(*) FROM regexp_matches(mc.path, '(?:[^\\/]|\\.)+', 'g'))
+	   <> level + 1;
+SELECT count(*) AS paths_of_other_names FROM mc
+ WHERE path IN ('TopMemoryContext/PL/pgSQL function',
+				'TopMemoryContext/CacheMemoryContext/PL/pgSQL function');
+
+-- A hash table's context is named by the table, as in
+-- pg_backend_memory_contexts, not "dynahash": each table has its own path.
+SELECT name, ident, level, path, parent FROM mc
+ WHERE path IN ('TopMemoryContext/LOCALLOCK hash',
+				'TopMemoryContext/Timezones')
+ ORDER BY path;
+SELECT count(*) AS unnamed_hash_tables
+  FROM mc WHERE name = 'dynahash' AND ident IS NOT NULL;
+SELECT count(*) AS core_agrees
+  FROM pg_backend_memory_contexts
+ WHERE name IN ('LOCALLOCK hash', 'Timezones');
 
 --
 -- Snapshots and growth
@@ -84,6 +119,31 @@ SELECT count(*) AS subtrees_above_total
 -- a snapshot compared with itself: all same, delta_pct 0
 SELECT DISTINCT status, delta_bytes, delta_pct
   FROM typed_cache.memory_growth('s1', 's1');
+
+-- snapshot paths escape names as memory_contexts does; name is the
+-- context's own name
+SELECT regexp_replace(path, '^TopMemoryContext/(CacheMemoryContext/)?', '')
+		 AS path_below_parent, name
+  FROM typed_cache.memory_growth('s1', 's1')
+ WHERE name = 'PL/pgSQL function'
+	OR path ~ '^TopMemoryContext/(CacheMemoryContext/)?PL(/|$)';
+
+-- A hash table that grows is named: locks held by a transaction fill
+-- "LOCALLOCK hash" and no other table.  (Snapshots survive the commit.)
+BEGIN;
+SELECT typed_cache.memory_snapshot('locks_before') AS label;
+SELECT count(pg_advisory_xact_lock(g)) AS locked
+  FROM generate_series(1, 2000) g;
+SELECT typed_cache.memory_snapshot('locks_held') AS label;
+COMMIT;
+SELECT path, name, status, delta_bytes >= 100 * 1024 AS grew_100kb
+  FROM typed_cache.memory_growth('locks_before', 'locks_held')
+ WHERE path IN ('TopMemoryContext/LOCALLOCK hash',
+				'TopMemoryContext/Timezones',
+				'TopMemoryContext/dynahash')
+ ORDER BY path;
+SELECT typed_cache.memory_snapshot_drop('locks_before'),
+	   typed_cache.memory_snapshot_drop('locks_held');
 
 -- A holdable cursor outlives its transaction in a new context: "new"
 -- after it is declared, "gone" after it is closed.

@@ -10,7 +10,8 @@
  * transaction-end callback: at its first transaction end and then at most
  * every typed_cache.memory_publish_interval milliseconds.  It publishes
  * MemoryContextMemAllocated(TopMemoryContext) and the largest child of
- * TopMemoryContext, which costs a walk over the context headers but no
+ * TopMemoryContext, named as memory_contexts names it (a hash table by the
+ * table's name), which costs a walk over the context headers but no
  * block walk.  The slot is emptied in a before_shmem_exit callback.
  *
  * Writers never block and never take a lock: each slot carries a change
@@ -42,6 +43,7 @@
 #include "commands/dbcommands.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
 #include "storage/ipc.h"
@@ -215,7 +217,9 @@ tc_memstats_shmem_exit(int code, Datum arg)
  *
  * Must not allocate or raise errors: it runs at transaction end, aborts
  * included.  The context names it reads are static strings or live as
- * long as their contexts, and are copied with strlcpy.
+ * long as their contexts.  A hash table's name can be longer than the
+ * slot's field; it is cut at a character boundary, so that readers never
+ * see half a multibyte character.
  */
 static void
 tc_publish(volatile TcMemSlot *slot, TimestampTz now)
@@ -223,6 +227,7 @@ tc_publish(volatile TcMemSlot *slot, TimestampTz now)
 	int64		allocated;
 	int64		top_bytes = 0;
 	const char *top_name = NULL;
+	int			top_len = 0;
 	MemoryContext child;
 
 	allocated = (int64) MemoryContextMemAllocated(TopMemoryContext, false);
@@ -235,8 +240,14 @@ tc_publish(volatile TcMemSlot *slot, TimestampTz now)
 		if (top_name == NULL || bytes > top_bytes)
 		{
 			top_bytes = bytes;
-			top_name = child->name;
+			top_name = tc_context_name(child);
 		}
+	}
+	if (top_name != NULL)
+	{
+		top_len = strlen(top_name);
+		if (top_len > NAMEDATALEN - 1)
+			top_len = pg_mbcliplen(top_name, top_len, NAMEDATALEN - 1);
 	}
 
 	if (!tc_published_once)
@@ -262,8 +273,9 @@ tc_publish(volatile TcMemSlot *slot, TimestampTz now)
 	slot->first_bytes = tc_first_bytes;
 	slot->top_context_bytes = top_bytes;
 	slot->published_at = now;
-	strlcpy((char *) slot->top_context, top_name ? top_name : "",
-			NAMEDATALEN);
+	if (top_len > 0)
+		memcpy((char *) slot->top_context, top_name, top_len);
+	slot->top_context[top_len] = '\0';
 	pg_write_barrier();
 	slot->changecount++;
 	END_CRIT_SECTION();

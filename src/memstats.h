@@ -29,8 +29,13 @@
 
 #include "utils/memutils.h"
 
-/* Separator between the context names of a path. */
+/*
+ * Separator between the context names of a path, and the character that
+ * escapes a separator or itself inside a name: "PL/pgSQL function" under
+ * TopMemoryContext has the path "TopMemoryContext/PL\/pgSQL function".
+ */
 #define TC_PATH_SEPARATOR	'/'
+#define TC_PATH_ESCAPE		'\\'
 
 /*
  * One context path of a snapshot: every context whose names from
@@ -39,14 +44,15 @@
  */
 typedef struct TcPathEntry
 {
-	char	   *path;			/* names joined by TC_PATH_SEPARATOR */
-	const char *name;			/* last component of path (points into it) */
+	char	   *path;			/* escaped names joined by TC_PATH_SEPARATOR */
+	char	   *name;			/* the last name, unescaped */
 	int64		ncontexts;		/* contexts aggregated into this entry */
 	int64		total_bytes;	/* sum of their allocated blocks */
 	int64		used_bytes;		/* sum of their allocated minus free bytes */
 } TcPathEntry;
 
 /* memstats_contexts.c */
+extern const char *tc_context_name(MemoryContext cxt);
 extern int	tc_collect_paths(MemoryContext into, MemoryContext exclude,
 							 TcPathEntry **entries, int64 *ncontexts);
 extern int64 tc_allocated_bytes(MemoryContext exclude);

@@ -8,6 +8,11 @@
  * with the counters its methods->stats callback reports; figures are per
  * context, not per subtree, as in pg_backend_memory_contexts.
  *
+ * A context is named as pg_backend_memory_contexts names it: by its name,
+ * except that a hash table's context, which dynahash.c always calls
+ * "dynahash", is named by its identifier, the table's name, so that a
+ * growing "LOCALLOCK hash" is not lumped together with "Timezones".
+ *
  * A snapshot reduces the tree to context paths (names from
  * TopMemoryContext down, joined by '/'), aggregating same-named siblings,
  * and keeps them in backend-local memory for the rest of the session.
@@ -16,6 +21,13 @@
  * snapshot would itself show up as growth in the next one.  Snapshots are
  * not transactional; a rolled-back transaction keeps the snapshots it
  * took.
+ *
+ * Names may contain '/' ("PL/pgSQL function"), so a path escapes each
+ * '/' and '\' inside a name with a backslash: the path then splits into
+ * its names in exactly one way, and two contexts share a path only when
+ * their names from TopMemoryContext down are the same.  Every path this
+ * file and memstats_convergence.c produce or compare is built here, by
+ * tc_walk(), so they all escape alike.
  *
  * The walk visits every block of every context (the stats callbacks do),
  * so it costs O(blocks); it is meant for on-demand use, never for hot
@@ -63,7 +75,7 @@ typedef struct TcMemSnapshot
 
 /* Signature of the per-context callback of tc_walk(). */
 typedef void (*TcContextVisitor) (MemoryContext cxt, int level,
-								  const char *path,
+								  const char *name, const char *path,
 								  MemoryContextCounters *counters,
 								  void *arg);
 
@@ -126,19 +138,62 @@ tc_context_type(MemoryContext cxt)
 }
 
 /*
+ * tc_context_name
+ *		The name under which cxt is shown and aggregated: its identifier
+ *		for a hash table's context, which dynahash.c names "dynahash" and
+ *		identifies by the table's name, its name otherwise.
+ *
+ * This is how pg_backend_memory_contexts and MemoryContextStats() label
+ * hash tables.  The result lives as long as cxt.  Neither allocates nor
+ * raises an error, so that memstats.c may call it at transaction end.
+ */
+const char *
+tc_context_name(MemoryContext cxt)
+{
+	if (cxt->ident != NULL && strcmp(cxt->name, "dynahash") == 0)
+		return cxt->ident;
+	return cxt->name;
+}
+
+/*
+ * tc_append_path_name
+ *		Append name to path, escaping TC_PATH_SEPARATOR and TC_PATH_ESCAPE
+ *		with TC_PATH_ESCAPE.
+ *
+ * Byte by byte is safe in every server encoding: '/' and '\' never occur
+ * inside a multibyte character of one.
+ */
+static void
+tc_append_path_name(StringInfo path, const char *name)
+{
+	const char *p;
+
+	for (p = name; *p != '\0'; p++)
+	{
+		if (*p == TC_PATH_SEPARATOR || *p == TC_PATH_ESCAPE)
+			appendStringInfoChar(path, TC_PATH_ESCAPE);
+		appendStringInfoChar(path, *p);
+	}
+}
+
+/*
  * tc_walk
  *		Visit cxt and its descendants depth first, calling visit for each
- *		with its level (0 for the root), its name path and its counters.
+ *		with its level (0 for the root), its name (tc_context_name()), its
+ *		escaped path and its counters.
  *
  * The snapshot store and the caller's exclude context are skipped with
  * their subtrees.  path is a scratch buffer that is restored on return.
- * The visitor must not create or delete memory contexts.
+ * The visitor must not create or delete memory contexts.  This is the
+ * only recursion of the memory-statistics code; check_stack_depth()
+ * guards it against a context tree deeper than the stack.
  */
 static void
 tc_walk(MemoryContext cxt, int level, StringInfo path,
 		MemoryContext exclude, TcContextVisitor visit, void *arg)
 {
 	int			saved_len = path->len;
+	const char *name;
 	MemoryContextCounters counters;
 	MemoryContext child;
 
@@ -147,13 +202,14 @@ tc_walk(MemoryContext cxt, int level, StringInfo path,
 	if (cxt == exclude || cxt == snapshot_store)
 		return;
 
+	name = tc_context_name(cxt);
 	if (level > 0)
 		appendStringInfoChar(path, TC_PATH_SEPARATOR);
-	appendStringInfoString(path, cxt->name);
+	tc_append_path_name(path, name);
 
 	memset(&counters, 0, sizeof(counters));
 	cxt->methods->stats(cxt, NULL, NULL, &counters, false);
-	visit(cxt, level, path->data, &counters, arg);
+	visit(cxt, level, name, path->data, &counters, arg);
 
 	for (child = cxt->firstchild; child != NULL; child = child->nextchild)
 		tc_walk(child, level + 1, path, exclude, visit, arg);
@@ -189,8 +245,9 @@ tc_allocated_bytes(MemoryContext exclude)
  *		tc_walk() callback of tc_collect_paths(): append one entry.
  */
 static void
-tc_collect_visit(MemoryContext cxt, int level, const char *path,
-				 MemoryContextCounters *counters, void *arg)
+tc_collect_visit(MemoryContext cxt, int level, const char *name,
+				 const char *path, MemoryContextCounters *counters,
+				 void *arg)
 {
 	TcCollectState *state = (TcCollectState *) arg;
 	TcPathEntry *entry;
@@ -205,7 +262,7 @@ tc_collect_visit(MemoryContext cxt, int level, const char *path,
 	}
 	entry = &state->entries[state->nentries++];
 	entry->path = pstrdup(path);
-	entry->name = entry->path + strlen(path) - strlen(cxt->name);
+	entry->name = pstrdup(name);
 	entry->ncontexts = 1;
 	entry->total_bytes = (int64) counters->totalspace;
 	entry->used_bytes = (int64) (counters->totalspace - counters->freespace);
@@ -272,6 +329,7 @@ tc_collect_paths(MemoryContext into, MemoryContext exclude,
 			state.entries[n - 1].total_bytes += state.entries[i].total_bytes;
 			state.entries[n - 1].used_bytes += state.entries[i].used_bytes;
 			pfree(state.entries[i].path);
+			pfree(state.entries[i].name);
 		}
 		else
 			state.entries[n++] = state.entries[i];
@@ -329,8 +387,9 @@ tc_largest_growth_path(TcPathEntry *before, int nbefore,
  *		tc_walk() callback of memory_contexts(): emit one row.
  */
 static void
-tc_contexts_visit(MemoryContext cxt, int level, const char *path,
-				  MemoryContextCounters *counters, void *arg)
+tc_contexts_visit(MemoryContext cxt, int level, const char *name,
+				  const char *path, MemoryContextCounters *counters,
+				  void *arg)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) arg;
 	Datum		values[11];
@@ -338,8 +397,9 @@ tc_contexts_visit(MemoryContext cxt, int level, const char *path,
 
 	memset(nulls, 0, sizeof(nulls));
 
-	values[0] = CStringGetTextDatum(cxt->name);
-	if (cxt->ident != NULL)
+	values[0] = CStringGetTextDatum(name);
+	/* a hash table's identifier became its name: no ident, as core does */
+	if (cxt->ident != NULL && name != cxt->ident)
 	{
 		int			len = strlen(cxt->ident);
 
@@ -354,7 +414,7 @@ tc_contexts_visit(MemoryContext cxt, int level, const char *path,
 	values[3] = Int32GetDatum(level);
 	values[4] = CStringGetTextDatum(path);
 	if (cxt->parent != NULL)
-		values[5] = CStringGetTextDatum(cxt->parent->name);
+		values[5] = CStringGetTextDatum(tc_context_name(cxt->parent));
 	else
 		nulls[5] = true;
 	values[6] = Int64GetDatum((int64) counters->totalspace);
@@ -639,16 +699,14 @@ tc_emit_growth(ReturnSetInfo *rsinfo, TcMemSnapshot *from, TcMemSnapshot *to)
 		row->delta = row->after - row->before;
 		if (row->has_before)
 		{
-			row->path = pstrdup(from->entries[i].path);
-			row->name = row->path + (from->entries[i].name -
-									 from->entries[i].path);
+			row->path = from->entries[i].path;
+			row->name = from->entries[i].name;
 			i++;
 		}
 		else
 		{
-			row->path = pstrdup(to->entries[j].path);
-			row->name = row->path + (to->entries[j].name -
-									 to->entries[j].path);
+			row->path = to->entries[j].path;
+			row->name = to->entries[j].name;
 		}
 		if (row->has_after)
 			j++;

@@ -13,7 +13,8 @@
  * slope is fitted; the workload has converged when the growth the slope
  * predicts over that half is at most tolerance times the baseline.
  * Otherwise the verdict gives the slope in bytes per iteration and the
- * context path that grew most over the second half, the leak suspect.
+ * context path that grew most over the second half, the leak suspect,
+ * spelled as memory_growth spells paths (memstats_contexts.c builds both).
  *
  * The check keeps its own figures in a context that the totals leave out,
  * so that measuring does not look like growth.  Allocated bytes grow by
@@ -194,7 +195,9 @@ check_convergence(PG_FUNCTION_ARGS)
 	half = iterations / 2;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not connect to the SPI manager")));
 
 	run.total = warmup;
 	run.warmup = true;

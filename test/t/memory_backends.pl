@@ -3,8 +3,8 @@
 # memory_backends.pl
 #	  typed_cache.backend_memory seen from other sessions: a backend's row
 #	  appears with plausible figures, grows when the backend leaks, is
-#	  filtered by role as pg_stat_activity is, and disappears when the
-#	  backend exits; typed_cache.memory_publish_interval = 0 publishes
+#	  filtered by role as pg_stat_activity is, names a hash table that
+#	  grows by the table's name, and disappears when the backend exits; typed_cache.memory_publish_interval = 0 publishes
 #	  nothing; without preloading, backend_memory fails with a hint while
 #	  the current backend's views keep working.
 #
@@ -24,8 +24,10 @@ use Time::HiRes qw(usleep);
 
 my $node = PostgreSQL::Test::Cluster->new('memory_backends');
 $node->init;
+# room in the shared lock table for one transaction's 20000 locks
 $node->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'typed_cache'\n");
+	"shared_preload_libraries = 'typed_cache'\n"
+	  . "max_locks_per_transaction = 1024\n");
 $node->start;
 
 $node->safe_psql(
@@ -114,6 +116,22 @@ is( $node->safe_psql(
 		"SELECT count(*) FROM typed_cache.memory_history WHERE pid = $a_pid"),
 	'1',
 	'sample_memory records the backend');
+
+# A hash table is named by the table, not "dynahash": a transaction
+# holding 20000 locks makes "LOCALLOCK hash" (a child of TopMemoryContext,
+# kept at its size after commit) the largest top context.
+my $locker = $node->background_psql('postgres');
+my $locker_pid = $locker->query_safe('SELECT pg_backend_pid()');
+chomp $locker_pid;
+usleep(1_100_000);
+$locker->query_safe(
+	'SELECT count(pg_advisory_xact_lock(g)) FROM generate_series(1, 20000) g');
+ok( $node->poll_query_until(
+		'postgres', qq{
+	SELECT top_context = 'LOCALLOCK hash' AND top_context_bytes > 1024 * 1024
+	  FROM typed_cache.backend_memory WHERE pid = $locker_pid}),
+	'a growing hash table is named by the table as top context');
+$locker->quit;
 
 # When A exits, its row goes away.
 $a->quit;
