@@ -14,12 +14,15 @@ OBJS = \
 	src/registry.o \
 	src/cache.o \
 	src/cache_shard.o \
+	src/coherence.o \
+	src/fetch.o \
+	src/invalidate_trigger.o \
 	src/memstats.o \
 	src/memstats_contexts.o \
 	src/memstats_convergence.o
 
 EXTENSION = typed_cache
-DATA = typed_cache--1.0.sql
+DATA = typed_cache--1.0.sql typed_cache--1.0--1.1.sql
 
 PG_CPPFLAGS = -I$(srcdir)/src
 # CI sets EXTRA_WARNINGS=-Werror

@@ -70,7 +70,7 @@ SELECT name, setting, unit, context, vartype, min_val, max_val
 CREATE ROLE cache_reader;
 CREATE ROLE cache_app;
 GRANT USAGE ON SCHEMA typed_cache TO cache_reader, cache_app;
-GRANT EXECUTE ON FUNCTION typed_cache.put(text, jsonb, interval, regtype),
+GRANT EXECUTE ON FUNCTION typed_cache.put(text, jsonb, interval, regtype, text[]),
 	typed_cache.delete(text), typed_cache.touch(text, interval)
 	TO cache_app;
 SET ROLE cache_reader;
@@ -96,7 +96,7 @@ SELECT typed_cache.delete('app');
 SELECT pg_temp.err($$SELECT typed_cache.clear()$$);
 RESET ROLE;
 REVOKE ALL ON SCHEMA typed_cache FROM cache_reader, cache_app;
-REVOKE ALL ON FUNCTION typed_cache.put(text, jsonb, interval, regtype),
+REVOKE ALL ON FUNCTION typed_cache.put(text, jsonb, interval, regtype, text[]),
 	typed_cache.delete(text), typed_cache.touch(text, interval)
 	FROM cache_app;
 DROP ROLE cache_reader;

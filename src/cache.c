@@ -54,7 +54,9 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "cache.h"
 #include "cache_shard.h"
+#include "coherence.h"
 #include "project.h"
 #include "typed_cache.h"
 
@@ -85,6 +87,7 @@ static int	tc_memory_kb = 64 * 1024;
 static int	tc_shards = 16;
 static int	tc_default_ttl = 0;
 static int	tc_max_value_kb = 1024;
+static bool tc_transactional_put = true;
 
 /* Shared state, attached in every process by the startup hook. */
 static TcCache *tc_cache = NULL;
@@ -231,6 +234,8 @@ tc_cache_shmem_request(void)
 				 errhint("Change typed_cache.memory or typed_cache.shards.")));
 
 	RequestAddinShmemSpace(tc_region_size());
+	RequestAddinShmemSpace(tc_coherence_shmem_size());
+	RequestAddinShmemSpace(tc_fetch_shmem_size());
 	RequestNamedLWLockTranche(TC_CACHE_NAME, tc_shards);
 }
 
@@ -238,7 +243,7 @@ tc_cache_shmem_request(void)
  * tc_shard
  *		Shard number i of the region.
  */
-static inline TcShard *
+TcShard *
 tc_shard(uint32 i)
 {
 	return (TcShard *) ((char *) tc_cache + tc_cache->shards_off +
@@ -274,6 +279,8 @@ tc_cache_shmem_startup(void)
 		for (i = 0; i < tc_cache->nshards; i++)
 			tc_shard_init(tc_shard(i), tc_cache->shard_bytes);
 	}
+	tc_coherence_shmem_startup();
+	tc_fetch_shmem_startup();
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -373,6 +380,18 @@ tc_cache_init(void)
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("typed_cache.transactional_put",
+							 gettext_noop("Inside a transaction block, put() takes effect when the transaction commits."),
+							 gettext_noop("The transaction itself sees its puts at once; a rollback discards them."),
+							 &tc_transactional_put,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	tc_coherence_init();
+	tc_fetch_init();
+
 	/*
 	 * Sizes of shared memory only exist when the library is preloaded;
 	 * PGC_POSTMASTER variables cannot be defined later anyway.
@@ -423,7 +442,7 @@ tc_cache_init(void)
  * tc_require_cache
  *		Raise 55000 unless the cache's shared memory exists.
  */
-static void
+void
 tc_require_cache(void)
 {
 	if (tc_cache == NULL)
@@ -434,21 +453,12 @@ tc_require_cache(void)
 				 errhint("Add typed_cache to shared_preload_libraries and restart the server.")));
 }
 
-/* A key as the functions below see it. */
-typedef struct TcCacheKey
-{
-	const char *data;
-	uint32		len;
-	uint32		hash;
-	uint32		shard;
-} TcCacheKey;
-
 /*
  * tc_make_key
  *		Check a key argument and compute its hash and shard.  NULL keys must
  *		have been dealt with by the caller.
  */
-static void
+void
 tc_make_key(text *key, TcCacheKey *k)
 {
 	uint64		h;
@@ -480,7 +490,7 @@ tc_make_key(text *key, TcCacheKey *k)
  * tc_key_cstring
  *		The key as a NUL-terminated string, for messages.
  */
-static char *
+char *
 tc_key_cstring(const TcCacheKey *k)
 {
 	return pnstrdup(k->data, k->len);
@@ -541,6 +551,19 @@ tc_expiry(Interval *ttl, TimestampTz now)
 }
 
 /*
+ * tc_entry_live
+ *		True if the entry is neither expired nor invalidated through one of
+ *		its tags (see coherence.c).  Safe under the shard lock.
+ */
+static inline bool
+tc_entry_live(TcEntry *e, TimestampTz now)
+{
+	return !tc_entry_expired(e, now) &&
+		(e->ntags == 0 ||
+		 tc_entry_tags_valid(TcEntryFillSeq(e), TcEntrySlots(e), e->ntags));
+}
+
+/*
  * tc_note_read
  *		Record a hit on an entry: raise its CLOCK usage counter (a relaxed
  *		store: a lost update only costs a little recency) and its hit count.
@@ -556,6 +579,315 @@ tc_note_read(TcEntry *e)
 	pg_atomic_fetch_add_u32(&e->hits, 1);
 }
 
+/* The tags of a put, checked. */
+typedef struct TcTags
+{
+	int			n;
+	uint32		slots[TC_MAX_TAGS];
+	char	   *text;			/* each NUL-terminated, one after another */
+	uint16		bytes;
+} TcTags;
+
+/*
+ * tc_parse_tags
+ *		Check put()'s tags argument (NULL: none) and compute their slots.
+ */
+static void
+tc_parse_tags(ArrayType *arr, TcTags *t)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	Size		bytes = 0;
+	char	   *p;
+
+	t->n = 0;
+	t->bytes = 0;
+	t->text = NULL;
+	if (arr == NULL)
+		return;
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tags must be a one-dimensional array")));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	if (n > TC_MAX_TAGS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a cache entry can carry at most %d tags", TC_MAX_TAGS),
+				 errdetail("%d tags were given.", n),
+				 errhint("Use broader tags, for example one per table instead of one per row.")));
+	for (int i = 0; i < n; i++)
+	{
+		Size		len;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("cache tags must not be null")));
+		len = VARSIZE_ANY_EXHDR(DatumGetTextPP(elems[i]));
+		if (len == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cache tags must not be empty")));
+		if (len > TC_MAX_TAG_BYTES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("cache tag is too long"),
+					 errdetail("The tag has %zu bytes; tags are limited to %d bytes.",
+							   len, TC_MAX_TAG_BYTES)));
+		bytes += len + 1;
+	}
+	t->text = p = palloc(Max(bytes, 1));
+	for (int i = 0; i < n; i++)
+	{
+		text	   *tag = DatumGetTextPP(elems[i]);
+		Size		len = VARSIZE_ANY_EXHDR(tag);
+
+		memcpy(p, VARDATA_ANY(tag), len);
+		p[len] = '\0';
+		p += len + 1;
+		t->slots[t->n++] = tc_tag_slot(VARDATA_ANY(tag), (int) len);
+	}
+	t->bytes = (uint16) bytes;
+}
+
+/*
+ * tc_store
+ *		Write an entry into shard s under key, replacing any previous one:
+ *		the part of put() that runs under the exclusive lock.  Cannot fail
+ *		(blocksize was checked against the shard's capacity), so it may run
+ *		at commit.  Counts the put, evictions and expirations.
+ */
+static void
+tc_store(const TcCacheKey *k, Size blocksize, Jsonb *value, Oid typid,
+		 TimestampTz expires_at, const TcTags *tags, uint64 fill_seq)
+{
+	TcShard    *shard = tc_shard(k->shard);
+	LWLock	   *lock = tc_shard_lock(k->shard);
+	TimestampTz now = GetCurrentTimestamp();
+	Size		vallen = VARSIZE(value);
+	TcEntry    *e;
+	TcRoomResult room;
+	bool		replaced_expired = false;
+
+	tc_shard_prefetch_chain(shard, k->hash);
+	LWLockAcquire(lock, LW_EXCLUSIVE);
+	e = tc_shard_lookup(shard, k->hash, MyDatabaseId, k->data, k->len);
+	room.expired = room.evicted = 0;
+	if (e != NULL)
+		replaced_expired = tc_entry_expired(e, now);
+	if (e != NULL && tc_entry_block_fits(e, blocksize) &&
+		e->ntags == tags->n)
+	{
+		/* same key, same tag count, about the same size: rewrite in place */
+		tc_shard_set_expiry(shard, e, expires_at);
+	}
+	else
+	{
+		if (e != NULL)
+			tc_shard_remove(shard, e);
+		e = tc_shard_insert(shard, blocksize, now, &room);
+		e->hash = k->hash;
+		e->dbid = MyDatabaseId;
+		e->keylen = k->len;
+		e->ntags = (uint16) tags->n;
+		e->expires_at = expires_at;
+		memcpy(TcEntryKey(e), k->data, k->len);
+		tc_shard_link(shard, e);
+	}
+	e->typid = typid;
+	e->vallen = (uint32) vallen;
+	e->tagbytes = tags->bytes;
+	if (tags->n > 0)
+	{
+		TcEntryFillSeq(e) = fill_seq;
+		memcpy(TcEntrySlots(e), tags->slots, sizeof(uint32) * tags->n);
+		memcpy(TcEntryTags(e), tags->text, tags->bytes);
+	}
+	pg_atomic_init_u32(&e->usage, 1);
+	pg_atomic_init_u32(&e->hits, 0);
+	memcpy(TcEntryValue(e), value, vallen);
+	LWLockRelease(lock);
+
+	pg_atomic_fetch_add_u64(&shard->stats.puts, 1);
+	if (room.evicted > 0)
+		pg_atomic_fetch_add_u64(&shard->stats.evictions, room.evicted);
+	if (room.expired > 0 || replaced_expired)
+		pg_atomic_fetch_add_u64(&shard->stats.expirations,
+								room.expired + (replaced_expired ? 1 : 0));
+}
+
+/* A put kept until its transaction commits (typed_cache.transactional_put). */
+typedef struct TcPendingPut
+{
+	TcCacheKey	k;				/* k.data points into this struct's copy */
+	Size		blocksize;
+	Jsonb	   *value;
+	Oid			typid;
+	TimestampTz expires_at;
+	TcTags		tags;
+	TcFillGuard guard;
+	uint32		keyslot;
+	bool		drop;			/* slots this transaction invalidated */
+	bool		dead;			/* replaced, deleted or rolled back */
+	int			level;
+} TcPendingPut;
+
+#define TC_MAX_PENDING_PUTS		1024
+#define TC_MAX_PENDING_BYTES	((Size) 64 * 1024 * 1024)
+
+static TcPendingPut *tc_pending_puts = NULL;	/* in TopTransactionContext */
+static int	tc_npending_puts = 0;
+static Size tc_pending_bytes = 0;
+
+/*
+ * tc_pending_find
+ *		This transaction's newest live pending put of key k, or NULL.
+ */
+static TcPendingPut *
+tc_pending_find(const TcCacheKey *k)
+{
+	for (int i = tc_npending_puts - 1; i >= 0; i--)
+	{
+		TcPendingPut *p = &tc_pending_puts[i];
+
+		if (!p->dead && p->k.hash == k->hash && p->k.len == k->len &&
+			memcmp(p->k.data, k->data, k->len) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * tc_pending_kill
+ *		A later put or a delete of k in this transaction replaces its
+ *		pending puts.
+ */
+static void
+tc_pending_kill(const TcCacheKey *k)
+{
+	TcPendingPut *p;
+
+	while ((p = tc_pending_find(k)) != NULL)
+		p->dead = true;
+}
+
+/*
+ * tc_pending_add
+ *		Keep a put until commit.  Past the bounds the put is dropped (a miss
+ *		later, never an error).  Returns false if dropped.
+ */
+static bool
+tc_pending_add(const TcCacheKey *k, Size blocksize, Jsonb *value, Oid typid,
+			   TimestampTz expires_at, const TcTags *tags,
+			   const TcFillGuard *g, uint32 keyslot, bool drop)
+{
+	MemoryContext old;
+	TcPendingPut *p;
+	char	   *key;
+
+	tc_pending_kill(k);
+	if (tc_npending_puts >= TC_MAX_PENDING_PUTS ||
+		tc_pending_bytes + blocksize > TC_MAX_PENDING_BYTES)
+		return false;
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	if (tc_pending_puts == NULL)
+		tc_pending_puts = palloc(sizeof(TcPendingPut) * TC_MAX_PENDING_PUTS);
+	p = &tc_pending_puts[tc_npending_puts];
+	key = palloc(k->len);
+	memcpy(key, k->data, k->len);
+	p->k = *k;
+	p->k.data = key;
+	p->blocksize = blocksize;
+	p->value = palloc(VARSIZE(value));
+	memcpy(p->value, value, VARSIZE(value));
+	p->typid = typid;
+	p->expires_at = expires_at;
+	p->tags = *tags;
+	if (tags->n > 0)
+	{
+		p->tags.text = palloc(tags->bytes);
+		memcpy(p->tags.text, tags->text, tags->bytes);
+	}
+	p->guard = *g;
+	p->keyslot = keyslot;
+	p->drop = drop;
+	p->dead = false;
+	p->level = GetCurrentTransactionNestLevel();
+	MemoryContextSwitchTo(old);
+	tc_npending_puts++;
+	tc_pending_bytes += blocksize;
+	return true;
+}
+
+/*
+ * tc_cache_pending_puts_at_end
+ *		End of a transaction (level 0) or of a subtransaction at level:
+ *		commit applies the pending puts whose slots nothing invalidated in
+ *		the meantime (a subtransaction's commit hands them to its parent);
+ *		abort discards them.  Cannot fail.
+ */
+void
+tc_cache_pending_puts_at_end(bool commit, int level)
+{
+	if (tc_npending_puts == 0)
+		return;
+	if (level > 0)
+	{
+		for (int i = 0; i < tc_npending_puts; i++)
+		{
+			TcPendingPut *p = &tc_pending_puts[i];
+
+			if (p->level >= level)
+			{
+				if (commit)
+					p->level = level - 1;
+				else
+					p->dead = true;
+			}
+		}
+		return;
+	}
+	if (commit && tc_cache != NULL)
+	{
+		for (int i = 0; i < tc_npending_puts; i++)
+		{
+			TcPendingPut *p = &tc_pending_puts[i];
+			TcShard    *shard = tc_shard(p->k.shard);
+
+			if (p->dead)
+				continue;
+			if (p->drop || !tc_fill_still_allowed(&p->guard, p->keyslot,
+												  p->tags.slots, p->tags.n))
+			{
+				pg_atomic_fetch_add_u64(&shard->stats.stale_refusals, 1);
+				continue;
+			}
+			tc_store(&p->k, p->blocksize, p->value, p->typid, p->expires_at,
+					 &p->tags, p->guard.seq);
+		}
+	}
+	/* the memory goes with TopTransactionContext */
+	tc_pending_puts = NULL;
+	tc_npending_puts = 0;
+	tc_pending_bytes = 0;
+}
+
+/*
+ * tc_coh_key
+ *		The coherence module's view of a key.
+ */
+static inline void
+tc_coh_key(const TcCacheKey *k, TcCohKey *ck)
+{
+	ck->data = k->data;
+	ck->len = k->len;
+	ck->hash = k->hash;
+	ck->shard = k->shard;
+}
+
 /*
  * tc_lookup_copy
  *		Look a key up and copy its value into backend memory.  Returns the
@@ -564,15 +896,39 @@ tc_note_read(TcEntry *e)
  *		value is larger, the lock is dropped, a buffer of the right size
  *		allocated and the lookup repeated.
  */
-static Jsonb *
+Jsonb *
 tc_lookup_copy(const TcCacheKey *k, Oid *typid)
 {
 	TcShard    *shard = tc_shard(k->shard);
 	LWLock	   *lock = tc_shard_lock(k->shard);
 	TimestampTz now = GetCurrentTimestamp();
 	Size		bufsize = tc_copy_hint;
-	char	   *buf = palloc(bufsize);
+	char	   *buf;
 
+	/* this transaction's own puts and deletes first */
+	if (tc_npending_puts > 0 || tc_own_pending)
+	{
+		TcPendingPut *p = tc_pending_find(k);
+		TcCohKey	ck;
+
+		if (p != NULL)
+		{
+			*typid = p->typid;
+			if (p->expires_at != TC_NO_EXPIRY && now >= p->expires_at)
+				return NULL;
+			buf = palloc(VARSIZE(p->value));
+			memcpy(buf, p->value, VARSIZE(p->value));
+			return (Jsonb *) buf;
+		}
+		tc_coh_key(k, &ck);
+		if (tc_own_pending && tc_own_key_deleted(&ck))
+		{
+			pg_atomic_fetch_add_u64(&shard->stats.misses, 1);
+			return NULL;
+		}
+	}
+
+	buf = palloc(bufsize);
 	tc_shard_prefetch_chain(shard, k->hash);
 	for (;;)
 	{
@@ -581,11 +937,19 @@ tc_lookup_copy(const TcCacheKey *k, Oid *typid)
 
 		LWLockAcquire(lock, LW_SHARED);
 		e = tc_shard_lookup(shard, k->hash, MyDatabaseId, k->data, k->len);
-		if (e == NULL || tc_entry_expired(e, now))
+		if (e == NULL || tc_entry_expired(e, now) ||
+			(e->ntags > 0 &&
+			 !tc_entry_tags_valid(TcEntryFillSeq(e), TcEntrySlots(e),
+								  e->ntags)))
 		{
+			TcCohKey	ck;
+
 			LWLockRelease(lock);
 			pg_atomic_fetch_add_u64(&shard->stats.misses, 1);
 			pfree(buf);
+			/* the miss is a lease for a put of this key (coherence.c) */
+			tc_coh_key(k, &ck);
+			tc_lease_note(&ck);
 			return NULL;
 		}
 		vallen = e->vallen;
@@ -653,26 +1017,18 @@ tc_validate_value(Jsonb *value, Oid typid)
 
 /*
  * tc_cache_put
- *		typed_cache.put(key, value, ttl, type): store a copy of value under
- *		key, replacing any previous entry, and return value.  A type makes
- *		the value validated by projection before it is stored.
+ *		typed_cache.put(key, value, ttl, type, tags): store a copy of value
+ *		under key, replacing any previous entry, and return value.  A type
+ *		makes the value validated by projection before it is stored.  The
+ *		fill is guarded (coherence.c): one that may be older than a
+ *		committed invalidation of its key or tags is not stored.  Inside a
+ *		transaction block with typed_cache.transactional_put on, it is
+ *		stored when the transaction commits.
  */
 Datum
 tc_cache_put(PG_FUNCTION_ARGS)
 {
-	TcCacheKey		k;
-	Jsonb	   *value;
-	Interval   *ttl;
-	Oid			typid;
-	Size		vallen;
-	Size		blocksize;
-	TcShard    *shard;
-	LWLock	   *lock;
-	TimestampTz now;
-	TimestampTz expires_at;
-	TcEntry    *e;
-	TcRoomResult room;
-	bool		replaced_expired = false;
+	TcCacheKey	k;
 
 	tc_require_cache();
 	if (PG_ARGISNULL(0))
@@ -685,11 +1041,38 @@ tc_cache_put(PG_FUNCTION_ARGS)
 				 errmsg("cache value must not be null"),
 				 errhint("Use typed_cache.delete() to remove an entry, or store the jsonb value 'null'.")));
 	tc_make_key(PG_GETARG_TEXT_PP(0), &k);
-	value = PG_GETARG_JSONB_P(1);
-	ttl = PG_ARGISNULL(2) ? NULL : PG_GETARG_INTERVAL_P(2);
-	typid = PG_ARGISNULL(3) ? InvalidOid : PG_GETARG_OID(3);
+	(void) tc_put_value(&k, PG_GETARG_JSONB_P(1),
+						PG_ARGISNULL(2) ? NULL : PG_GETARG_INTERVAL_P(2),
+						PG_ARGISNULL(3) ? InvalidOid : PG_GETARG_OID(3),
+						PG_NARGS() > 4 && !PG_ARGISNULL(4) ?
+						PG_GETARG_ARRAYTYPE_P(4) : NULL);
+	PG_RETURN_DATUM(PG_GETARG_DATUM(1));
+}
+
+/*
+ * tc_put_value
+ *		The work of put() (and of fetch() after its query): check, validate
+ *		and store value under k, guarded.  Returns true if it was stored (or
+ *		kept for commit), false if the fill was refused.
+ */
+bool
+tc_put_value(const TcCacheKey *kp, Jsonb *value, Interval *ttl, Oid typid,
+			 ArrayType *tagarr)
+{
+	TcCacheKey	k = *kp;
+	TcCohKey	ck;
+	Size		vallen;
+	Size		blocksize;
+	TcShard    *shard;
+	TimestampTz expires_at;
+	TcTags		tags;
+	TcFillGuard guard;
+	uint32		keyslot;
+	bool		allowed;
+	bool		own;
+
+	tc_parse_tags(tagarr, &tags);
 	shard = tc_shard(k.shard);
-	lock = tc_shard_lock(k.shard);
 
 	vallen = VARSIZE(value);
 	if (vallen > (Size) tc_max_value_kb * 1024)
@@ -703,7 +1086,8 @@ tc_cache_put(PG_FUNCTION_ARGS)
 						   vallen, tc_max_value_kb),
 				 errhint("Store a smaller value, or ask a superuser to raise typed_cache.max_value_size.")));
 	}
-	blocksize = tc_entry_block_size(k.len, (uint32) vallen);
+	blocksize = tc_entry_block_size(k.len, (uint32) vallen,
+									TcTagMetaBytes(tags.n) + tags.bytes);
 	if (blocksize == 0 || blocksize > tc_shard_max_block(shard))
 	{
 		pg_atomic_fetch_add_u64(&shard->stats.refusals, 1);
@@ -720,48 +1104,28 @@ tc_cache_put(PG_FUNCTION_ARGS)
 	if (OidIsValid(typid))
 		tc_validate_value(value, typid);
 
-	tc_shard_prefetch_chain(shard, k.hash);
-	now = GetCurrentTimestamp();
-	expires_at = tc_expiry(ttl, now);
+	expires_at = tc_expiry(ttl, GetCurrentTimestamp());
+	tc_coh_key(&k, &ck);
+	tc_fill_guard(&ck, &guard);
+	keyslot = tc_key_slot(k.hash);
+	allowed = tc_fill_allowed(&guard, keyslot, tags.slots, tags.n, &own);
 
-	/* From here to LWLockRelease nothing may fail. */
-	LWLockAcquire(lock, LW_EXCLUSIVE);
-	e = tc_shard_lookup(shard, k.hash, MyDatabaseId, k.data, k.len);
-	room.expired = room.evicted = 0;
-	if (e != NULL)
-		replaced_expired = tc_entry_expired(e, now);
-	if (e != NULL && tc_entry_block_fits(e, blocksize))
+	if (tc_transactional_put && IsTransactionBlock())
 	{
-		/* same key, a value of about the same size: rewrite in place */
-		tc_shard_set_expiry(shard, e, expires_at);
+		/* a refused fill is not kept: a miss for this transaction too */
+		if ((allowed || own) &&
+			tc_pending_add(&k, blocksize, value, typid, expires_at, &tags,
+						   &guard, keyslot, own))
+			return true;
 	}
-	else
+	else if (allowed)
 	{
-		if (e != NULL)
-			tc_shard_remove(shard, e);
-		e = tc_shard_insert(shard, blocksize, now, &room);
-		e->hash = k.hash;
-		e->dbid = MyDatabaseId;
-		e->keylen = k.len;
-		e->expires_at = expires_at;
-		memcpy(TcEntryKey(e), k.data, k.len);
-		tc_shard_link(shard, e);
+		tc_pending_kill(&k);
+		tc_store(&k, blocksize, value, typid, expires_at, &tags, guard.seq);
+		return true;
 	}
-	e->typid = typid;
-	e->vallen = (uint32) vallen;
-	pg_atomic_init_u32(&e->usage, 1);
-	pg_atomic_init_u32(&e->hits, 0);
-	memcpy(TcEntryValue(e), value, vallen);
-	LWLockRelease(lock);
-
-	pg_atomic_fetch_add_u64(&shard->stats.puts, 1);
-	if (room.evicted > 0)
-		pg_atomic_fetch_add_u64(&shard->stats.evictions, room.evicted);
-	if (room.expired > 0 || replaced_expired)
-		pg_atomic_fetch_add_u64(&shard->stats.expirations,
-								room.expired + (replaced_expired ? 1 : 0));
-
-	PG_RETURN_DATUM(PG_GETARG_DATUM(1));
+	pg_atomic_fetch_add_u64(&shard->stats.stale_refusals, 1);
+	return false;
 }
 
 /*
@@ -839,6 +1203,8 @@ typedef struct TcManyKey
 	int			index;			/* position in the argument array */
 	Datum		keydatum;
 	int64		valoff;			/* offset in the copy buffer, -1 = miss */
+	Jsonb	   *own;			/* this transaction's pending put, if any */
+	bool		skip;			/* this transaction deleted the key */
 } TcManyKey;
 
 /*
@@ -915,6 +1281,19 @@ tc_cache_get_many(PG_FUNCTION_ARGS)
 		keys[nkeys].index = i;
 		keys[nkeys].keydatum = elems[i];
 		keys[nkeys].valoff = -1;
+		keys[nkeys].own = NULL;
+		keys[nkeys].skip = false;
+		if (tc_npending_puts > 0 || tc_own_pending)
+		{
+			TcPendingPut *p = tc_pending_find(&keys[nkeys].k);
+			TcCohKey	ck;
+
+			tc_coh_key(&keys[nkeys].k, &ck);
+			if (p != NULL)
+				keys[nkeys].own = p->value;
+			else if (tc_own_pending && tc_own_key_deleted(&ck))
+				keys[nkeys].skip = true;
+		}
 		nkeys++;
 	}
 	qsort(keys, nkeys, sizeof(TcManyKey), tc_many_cmp);
@@ -938,11 +1317,16 @@ tc_cache_get_many(PG_FUNCTION_ARGS)
 		LWLockAcquire(tc_shard_lock(s), LW_SHARED);
 		for (j = i; j < end; j++)
 		{
-			TcEntry    *e = tc_shard_lookup(shard, keys[j].k.hash,
-											MyDatabaseId, keys[j].k.data,
-											keys[j].k.len);
+			TcEntry    *e;
 
-			if (e == NULL || tc_entry_expired(e, now))
+			if (keys[j].own != NULL || keys[j].skip)
+				continue;
+			e = tc_shard_lookup(shard, keys[j].k.hash, MyDatabaseId,
+								keys[j].k.data, keys[j].k.len);
+			if (e == NULL || tc_entry_expired(e, now) ||
+				(e->ntags > 0 &&
+				 !tc_entry_tags_valid(TcEntryFillSeq(e), TcEntrySlots(e),
+									  e->ntags)))
 			{
 				keys[j].valoff = -1;
 				misses++;
@@ -992,10 +1376,13 @@ tc_cache_get_many(PG_FUNCTION_ARGS)
 		Datum		values[2];
 		bool		isnull[2] = {false, false};
 
-		if (keys[i].valoff < 0)
+		if (keys[i].own != NULL)
+			values[1] = PointerGetDatum(keys[i].own);
+		else if (keys[i].valoff < 0)
 			continue;
+		else
+			values[1] = PointerGetDatum(buf + keys[i].valoff);
 		values[0] = keys[i].keydatum;
-		values[1] = PointerGetDatum(buf + keys[i].valoff);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
 							 values, isnull);
 	}
@@ -1010,6 +1397,7 @@ tc_cache_get_many(PG_FUNCTION_ARGS)
 Datum
 tc_cache_delete(PG_FUNCTION_ARGS)
 {
+	TcCohKey	ck;
 	TcCacheKey		k;
 	TcShard    *shard;
 	TcEntry    *e;
@@ -1022,12 +1410,22 @@ tc_cache_delete(PG_FUNCTION_ARGS)
 	shard = tc_shard(k.shard);
 	now = GetCurrentTimestamp();
 
+	/* this transaction's own pending put of the key counts as live */
+	if (tc_npending_puts > 0 && tc_pending_find(&k) != NULL)
+	{
+		live = true;
+		tc_pending_kill(&k);
+	}
+	/* again at commit, and the key's fills are guarded (coherence.c) */
+	tc_coh_key(&k, &ck);
+	tc_pending_delete(&ck);
+
 	LWLockAcquire(tc_shard_lock(k.shard), LW_EXCLUSIVE);
 	e = tc_shard_lookup(shard, k.hash, MyDatabaseId, k.data, k.len);
 	if (e != NULL)
 	{
 		found = true;
-		live = !tc_entry_expired(e, now);
+		live = live || !tc_entry_expired(e, now);
 		tc_shard_remove(shard, e);
 	}
 	LWLockRelease(tc_shard_lock(k.shard));
@@ -1066,7 +1464,7 @@ tc_cache_touch(PG_FUNCTION_ARGS)
 
 	LWLockAcquire(tc_shard_lock(k.shard), LW_EXCLUSIVE);
 	e = tc_shard_lookup(shard, k.hash, MyDatabaseId, k.data, k.len);
-	if (e != NULL && !tc_entry_expired(e, now))
+	if (e != NULL && tc_entry_live(e, now))
 	{
 		tc_shard_set_expiry(shard, e, expires_at);
 		done = true;
@@ -1099,7 +1497,7 @@ tc_cache_ttl(PG_FUNCTION_ARGS)
 
 	LWLockAcquire(tc_shard_lock(k.shard), LW_SHARED);
 	e = tc_shard_lookup(shard, k.hash, MyDatabaseId, k.data, k.len);
-	if (e != NULL && !tc_entry_expired(e, now))
+	if (e != NULL && tc_entry_live(e, now))
 	{
 		found = true;
 		expires_at = e->expires_at;
@@ -1187,6 +1585,49 @@ tc_cache_evict_expired(PG_FUNCTION_ARGS)
 }
 
 /*
+ * tc_cache_delete_key
+ *		Remove key (hash, shard) of the current database, if present: a
+ *		transaction's delete applied again at pre-commit.
+ */
+void
+tc_cache_delete_key(const char *key, uint32 len, uint32 hash, uint32 shard)
+{
+	TcShard    *sh = tc_shard(shard);
+	TcEntry    *e;
+
+	LWLockAcquire(tc_shard_lock(shard), LW_EXCLUSIVE);
+	e = tc_shard_lookup(sh, hash, MyDatabaseId, key, len);
+	if (e != NULL)
+		tc_shard_remove(sh, e);
+	LWLockRelease(tc_shard_lock(shard));
+	if (e != NULL)
+		pg_atomic_fetch_add_u64(&sh->stats.deletes, 1);
+}
+
+/*
+ * tc_cache_clear_database
+ *		Remove every entry of the current database: a transaction's
+ *		escalated invalidation, at pre-commit.
+ */
+void
+tc_cache_clear_database(void)
+{
+	(void) tc_sweep_database(MyDatabaseId, false);
+}
+
+/*
+ * tc_cache_count_invalidations
+ *		Count n committed invalidations of tag or key slot in the shard that
+ *		the slot number picks (tags belong to no shard; this spreads them).
+ */
+void
+tc_cache_count_invalidations(uint32 slot, uint64 n)
+{
+	if (tc_cache != NULL)
+		pg_atomic_fetch_add_u64(&tc_shard(slot & (tc_cache->nshards - 1))->stats.invalidations, n);
+}
+
+/*
  * tc_cache_clear
  *		typed_cache.clear(): remove every entry of the current database.
  *		Returns how many were removed.
@@ -1250,7 +1691,14 @@ typedef struct TcStatsRow
 	uint64		expirations;
 	uint64		evictions;
 	uint64		refusals;
+	uint64		invalidations;
+	uint64		stale_refusals;
+	uint64		fetch_waits;
+	uint64		fetch_timeouts;
 } TcStatsRow;
+
+/* Columns of a stats row: 11 in version 1.0, 15 since 1.1. */
+#define TC_STATS_COLS		15
 
 /*
  * tc_read_stats
@@ -1273,13 +1721,20 @@ tc_read_stats(uint32 s, TcStatsRow *row)
 	row->expirations += pg_atomic_read_u64(&shard->stats.expirations);
 	row->evictions += pg_atomic_read_u64(&shard->stats.evictions);
 	row->refusals += pg_atomic_read_u64(&shard->stats.refusals);
+	row->invalidations += pg_atomic_read_u64(&shard->stats.invalidations);
+	row->stale_refusals += pg_atomic_read_u64(&shard->stats.stale_refusals);
+	row->fetch_waits += pg_atomic_read_u64(&shard->stats.fetch_waits);
+	row->fetch_timeouts += pg_atomic_read_u64(&shard->stats.fetch_timeouts);
 }
 
 /*
  * tc_stats_values
- *		Fill values[first..first+10] with a stats row: entries, used_bytes,
+ *		Fill values[first..first+14] with a stats row: entries, used_bytes,
  *		capacity_bytes, hits, misses, hit_ratio, puts, deletes, expirations,
- *		evictions, refusals.
+ *		evictions, refusals, invalidations, stale_refusals, fetch_waits,
+ *		fetch_timeouts.  The SQL definitions of version 1.0 have only the
+ *		first 11 columns: tuplestore_putvalues() reads as many as the
+ *		result's descriptor has.
  */
 static void
 tc_stats_values(const TcStatsRow *row, Datum *values, bool *nulls, int first)
@@ -1302,6 +1757,10 @@ tc_stats_values(const TcStatsRow *row, Datum *values, bool *nulls, int first)
 	v[8] = Int64GetDatum((int64) row->expirations);
 	v[9] = Int64GetDatum((int64) row->evictions);
 	v[10] = Int64GetDatum((int64) row->refusals);
+	v[11] = Int64GetDatum((int64) row->invalidations);
+	v[12] = Int64GetDatum((int64) row->stale_refusals);
+	v[13] = Int64GetDatum((int64) row->fetch_waits);
+	v[14] = Int64GetDatum((int64) row->fetch_timeouts);
 }
 
 /*
@@ -1314,8 +1773,8 @@ tc_cache_stats(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TcStatsRow	row;
-	Datum		values[11];
-	bool		nulls[11];
+	Datum		values[TC_STATS_COLS];
+	bool		nulls[TC_STATS_COLS];
 	uint32		s;
 
 	tc_require_cache();
@@ -1345,8 +1804,8 @@ tc_cache_shard_stats(PG_FUNCTION_ARGS)
 	for (s = 0; s < tc_cache->nshards; s++)
 	{
 		TcStatsRow	row;
-		Datum		values[12];
-		bool		nulls[12];
+		Datum		values[TC_STATS_COLS + 1];
+		bool		nulls[TC_STATS_COLS + 1];
 
 		memset(&row, 0, sizeof(row));
 		memset(nulls, 0, sizeof(nulls));
@@ -1381,6 +1840,11 @@ tc_cache_stats_reset(PG_FUNCTION_ARGS)
 		pg_atomic_write_u64(&st->expirations, 0);
 		pg_atomic_write_u64(&st->evictions, 0);
 		pg_atomic_write_u64(&st->refusals, 0);
+		pg_atomic_write_u64(&st->invalidations, 0);
+		pg_atomic_write_u64(&st->stale_refusals, 0);
+		pg_atomic_write_u64(&st->fetch_waits, 0);
+		pg_atomic_write_u64(&st->fetch_timeouts, 0);
+		pg_atomic_write_u64(&st->fetch_queries, 0);
 	}
 	PG_RETURN_VOID();
 }
@@ -1388,8 +1852,10 @@ tc_cache_stats_reset(PG_FUNCTION_ARGS)
 /* An entry's metadata copied out for the entries view. */
 typedef struct TcEntryInfo
 {
-	Size		keyoff;
+	Size		keyoff;			/* key, then tagbytes of tags */
 	uint32		keylen;
+	uint32		tagbytes;
+	uint16		ntags;
 	uint32		vallen;
 	Oid			typid;
 	TimestampTz expires_at;
@@ -1422,19 +1888,22 @@ tc_entries_batch(TcShard *shard, uint32 first, TimestampTz now,
 			TcEntry    *e = tc_shard_entry(shard, off);
 
 			off = e->next;
-			if (e->dbid != MyDatabaseId || tc_entry_expired(e, now))
+			if (e->dbid != MyDatabaseId || !tc_entry_live(e, now))
 				continue;
-			if (n < maxinfo && keyused + e->keylen <= keycap)
+			if (n < maxinfo && keyused + e->keylen + e->tagbytes <= keycap)
 			{
 				info[n].keyoff = keyused;
 				info[n].keylen = e->keylen;
+				info[n].tagbytes = e->tagbytes;
+				info[n].ntags = e->ntags;
+				memcpy(keys + keyused + e->keylen, TcEntryTags(e), e->tagbytes);
 				info[n].vallen = e->vallen;
 				info[n].typid = e->typid;
 				info[n].expires_at = e->expires_at;
 				info[n].hits = pg_atomic_read_u32(&e->hits);
 				memcpy(keys + keyused, TcEntryKey(e), e->keylen);
 			}
-			keyused += e->keylen;
+			keyused += e->keylen + e->tagbytes;
 			n++;
 		}
 	}
@@ -1501,8 +1970,10 @@ tc_cache_entries(PG_FUNCTION_ARGS)
 
 			for (int i = 0; i < n; i++)
 			{
-				Datum		values[5];
-				bool		nulls[5] = {false, false, false, false, false};
+				Datum		values[6];
+				bool		nulls[6] = {false, false, false, false, false, false};
+				Datum		tagd[TC_MAX_TAGS];
+				const char *t = keys + info[i].keyoff + info[i].keylen;
 
 				values[0] = PointerGetDatum(cstring_to_text_with_len(keys + info[i].keyoff,
 																	 info[i].keylen));
@@ -1516,6 +1987,18 @@ tc_cache_entries(PG_FUNCTION_ARGS)
 				else
 					values[3] = TimestampTzGetDatum(info[i].expires_at);
 				values[4] = Int64GetDatum((int64) info[i].hits);
+				/* tags: a column since version 1.1 */
+				if (rsinfo->setDesc->natts > 5)
+				{
+					for (int j = 0; j < info[i].ntags; j++)
+					{
+						tagd[j] = CStringGetTextDatum(t);
+						t += strlen(t) + 1;
+					}
+					values[5] = PointerGetDatum(construct_array(tagd, info[i].ntags,
+																TEXTOID, -1, false,
+																TYPALIGN_INT));
+				}
 				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
 									 values, nulls);
 			}

@@ -331,6 +331,11 @@ tc_shard_init(TcShard *shard, Size shard_bytes)
 	pg_atomic_init_u64(&shard->stats.expirations, 0);
 	pg_atomic_init_u64(&shard->stats.evictions, 0);
 	pg_atomic_init_u64(&shard->stats.refusals, 0);
+	pg_atomic_init_u64(&shard->stats.invalidations, 0);
+	pg_atomic_init_u64(&shard->stats.stale_refusals, 0);
+	pg_atomic_init_u64(&shard->stats.fetch_waits, 0);
+	pg_atomic_init_u64(&shard->stats.fetch_timeouts, 0);
+	pg_atomic_init_u64(&shard->stats.fetch_queries, 0);
 }
 
 /*
@@ -345,13 +350,13 @@ tc_shard_max_block(TcShard *shard)
 
 /*
  * tc_entry_block_size
- *		Block size for an entry with the given key and value lengths, or 0
- *		if it would not fit in 32 bits.
+ *		Block size for an entry with the given key and value lengths and
+ *		extra bytes of tags, or 0 if it would not fit in 32 bits.
  */
 Size
-tc_entry_block_size(uint32 keylen, uint32 vallen)
+tc_entry_block_size(uint32 keylen, uint32 vallen, Size extra)
 {
-	Size		size = TC_ENTRY_HEADER + (Size) keylen + (Size) vallen;
+	Size		size = TC_ENTRY_HEADER + (Size) keylen + (Size) vallen + extra;
 
 	size = TYPEALIGN(8, size);
 	if (size > (Size) PG_INT32_MAX)

@@ -52,9 +52,12 @@
 #define TC_BLOCK_SIZE_MASK	(~(uint32) 7)
 
 /*
- * A cache entry, stored at the start of an allocated block.  The key bytes
- * follow the header, then the value (a complete jsonb varlena).  The first
- * field doubles as the allocator's block header.
+ * A cache entry, stored at the start of an allocated block.  After the
+ * header come, for an entry with tags, the invalidation sequence number at
+ * its fill (uint64) and the slots of its tags (uint32 each; see
+ * coherence.c); then the key bytes, the tags' text (each NUL-terminated)
+ * and the value (a complete jsonb varlena).  The first field doubles as the
+ * allocator's block header.
  */
 typedef struct TcEntry
 {
@@ -68,12 +71,18 @@ typedef struct TcEntry
 	pg_atomic_uint32 usage;		/* CLOCK usage counter, 0..TC_USAGE_MAX */
 	TimestampTz expires_at;		/* TC_NO_EXPIRY if none */
 	pg_atomic_uint32 hits;		/* reads served by this entry */
-	char		data[FLEXIBLE_ARRAY_MEMBER];	/* key, then value */
+	uint16		ntags;			/* tags, 0..TC_MAX_TAGS */
+	uint16		tagbytes;		/* bytes of the tags' text */
+	char		data[FLEXIBLE_ARRAY_MEMBER];	/* see above */
 } TcEntry;
 
 #define TC_ENTRY_HEADER		offsetof(TcEntry, data)
-#define TcEntryKey(e)		((e)->data)
-#define TcEntryValue(e)		((e)->data + (e)->keylen)
+#define TcTagMetaBytes(ntags)	((ntags) == 0 ? 0 : 8 + 4 * (Size) (ntags))
+#define TcEntryFillSeq(e)	(*(uint64 *) (e)->data)
+#define TcEntrySlots(e)		((uint32 *) ((e)->data + 8))
+#define TcEntryKey(e)		((e)->data + TcTagMetaBytes((e)->ntags))
+#define TcEntryTags(e)		(TcEntryKey(e) + (e)->keylen)
+#define TcEntryValue(e)		(TcEntryTags(e) + (e)->tagbytes)
 
 /* Statistics of one shard; atomics because readers bump hits and misses. */
 typedef struct TcShardStats
@@ -85,6 +94,11 @@ typedef struct TcShardStats
 	pg_atomic_uint64 expirations;
 	pg_atomic_uint64 evictions;
 	pg_atomic_uint64 refusals;
+	pg_atomic_uint64 invalidations;	/* committed, of keys and tag slots */
+	pg_atomic_uint64 stale_refusals;	/* fills refused as possibly stale */
+	pg_atomic_uint64 fetch_waits;	/* fetch() calls that waited */
+	pg_atomic_uint64 fetch_timeouts;	/* ... and gave up waiting */
+	pg_atomic_uint64 fetch_queries;	/* queries run by fetch() */
 } TcShardStats;
 
 /*
@@ -130,7 +144,7 @@ extern Size tc_shard_layout(Size shard_bytes, uint32 *nbuckets,
 							uint32 *buckets_off, uint32 *arena_off);
 extern void tc_shard_init(TcShard *shard, Size shard_bytes);
 extern uint32 tc_shard_max_block(TcShard *shard);
-extern Size tc_entry_block_size(uint32 keylen, uint32 vallen);
+extern Size tc_entry_block_size(uint32 keylen, uint32 vallen, Size extra);
 
 extern TcEntry *tc_shard_lookup(TcShard *shard, uint32 hash, Oid dbid,
 								const char *key, uint32 keylen);

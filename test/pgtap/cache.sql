@@ -26,7 +26,7 @@ SELECT plan(107);
 -- ---------------------------------------------------------------------
 -- Signatures and return types
 -- ---------------------------------------------------------------------
-SELECT has_function('typed_cache', 'put', ARRAY['text', 'jsonb', 'interval', 'regtype']);
+SELECT has_function('typed_cache', 'put', ARRAY['text', 'jsonb', 'interval', 'regtype', 'text[]']);
 SELECT has_function('typed_cache', 'get', ARRAY['text']);
 SELECT has_function('typed_cache', 'get', ARRAY['text', 'anyelement']);
 SELECT has_function('typed_cache', 'get_many', ARRAY['text[]']);
@@ -37,7 +37,7 @@ SELECT has_function('typed_cache', 'evict_expired', ARRAY['bigint']);
 SELECT has_function('typed_cache', 'clear', ARRAY[]::text[]);
 SELECT has_function('typed_cache', 'stats_reset', ARRAY[]::text[]);
 
-SELECT function_returns('typed_cache', 'put', ARRAY['text', 'jsonb', 'interval', 'regtype'], 'jsonb');
+SELECT function_returns('typed_cache', 'put', ARRAY['text', 'jsonb', 'interval', 'regtype', 'text[]'], 'jsonb');
 SELECT function_returns('typed_cache', 'get', ARRAY['text'], 'jsonb');
 SELECT function_returns('typed_cache', 'get', ARRAY['text', 'anyelement'], 'anyelement');
 SELECT function_returns('typed_cache', 'get_many', ARRAY['text[]'], 'setof record');
@@ -50,7 +50,7 @@ SELECT function_returns('typed_cache', 'stats_reset', ARRAY[]::text[], 'void');
 
 -- put(key, value, ttl DEFAULT NULL, type DEFAULT NULL)
 SELECT is((SELECT pg_get_function_arguments(
-					'typed_cache.put(text, jsonb, interval, regtype)'::regprocedure)),
+					'typed_cache.put(text, jsonb, interval, regtype, text[])'::regprocedure)),
 		  'key text, value jsonb, ttl interval DEFAULT NULL::interval, type regtype DEFAULT NULL::regtype',
 		  'put() arguments are key, value, ttl and type, the last two defaulting to NULL');
 SELECT is((SELECT pg_get_function_result(
@@ -62,7 +62,7 @@ SELECT is((SELECT pg_get_function_result(
 -- Volatility and strictness
 -- ---------------------------------------------------------------------
 -- Everything reads or writes shared memory that changes under it.
-SELECT volatility_is('typed_cache', 'put', ARRAY['text', 'jsonb', 'interval', 'regtype'], 'volatile');
+SELECT volatility_is('typed_cache', 'put', ARRAY['text', 'jsonb', 'interval', 'regtype', 'text[]'], 'volatile');
 SELECT volatility_is('typed_cache', 'get', ARRAY['text'], 'volatile');
 SELECT volatility_is('typed_cache', 'get', ARRAY['text', 'anyelement'], 'volatile');
 SELECT volatility_is('typed_cache', 'get_many', ARRAY['text[]'], 'volatile');
@@ -76,7 +76,7 @@ SELECT volatility_is('typed_cache', 'stats_reset', ARRAY[]::text[], 'volatile');
 -- put() raises 22004 for a NULL key or value itself; a NULL ttl/type means
 -- the default.  get(key, target) must see the target type even for a NULL
 -- key; touch()'s NULL ttl means default_ttl; evict_expired(NULL) means all.
-SELECT isnt_strict('typed_cache', 'put', ARRAY['text', 'jsonb', 'interval', 'regtype']);
+SELECT isnt_strict('typed_cache', 'put', ARRAY['text', 'jsonb', 'interval', 'regtype', 'text[]']);
 SELECT is_strict('typed_cache', 'get', ARRAY['text']);
 SELECT isnt_strict('typed_cache', 'get', ARRAY['text', 'anyelement']);
 SELECT is_strict('typed_cache', 'get_many', ARRAY['text[]']);
@@ -98,15 +98,16 @@ SELECT has_view('typed_cache', 'cache_memory', 'view typed_cache.cache_memory ex
 SELECT columns_are('typed_cache', 'stats',
 				   ARRAY['entries', 'used_bytes', 'capacity_bytes', 'hits', 'misses',
 						 'hit_ratio', 'puts', 'deletes', 'expirations', 'evictions',
-						 'refusals']);
+						 'refusals', 'invalidations', 'stale_refusals',
+						 'fetch_waits', 'fetch_timeouts']);
 SELECT columns_are('typed_cache', 'entries',
-				   ARRAY['key', 'value_bytes', 'type', 'expires_at', 'hits']);
+				   ARRAY['key', 'value_bytes', 'type', 'expires_at', 'hits', 'tags']);
 
 -- ---------------------------------------------------------------------
 -- Privileges
 -- ---------------------------------------------------------------------
 -- Writers are revoked from PUBLIC ...
-SELECT function_privs_are('typed_cache', 'put', ARRAY['text', 'jsonb', 'interval', 'regtype'],
+SELECT function_privs_are('typed_cache', 'put', ARRAY['text', 'jsonb', 'interval', 'regtype', 'text[]'],
 						  'public', ARRAY[]::text[], 'PUBLIC cannot EXECUTE put()');
 SELECT function_privs_are('typed_cache', 'delete', ARRAY['text'],
 						  'public', ARRAY[]::text[], 'PUBLIC cannot EXECUTE delete()');

@@ -1,0 +1,780 @@
+/*-------------------------------------------------------------------------
+ *
+ * coherence.c
+ *	  Invalidation that follows transactions, guarded fills and leases:
+ *	  typed_cache.invalidate() and the transactional side of delete() and
+ *	  put().
+ *
+ * Tags.  An entry may carry up to TC_MAX_TAGS tags.  A tag is not stored
+ * anywhere by itself: a hash of (database, tag) picks one of
+ * typed_cache.tag_slots slots, and invalidating a tag invalidates its slot,
+ * so a collision invalidates too much, never too little, and invalidate()
+ * costs O(number of tags) whatever the size of the cache.  A key is
+ * treated as a tag of its own entry for fills (its slot comes from the
+ * key's hash), so delete() and invalidate() share one mechanism.
+ *
+ * Shared state per slot: inval_seq, the value of a global sequence when
+ * the slot was last invalidated; horizon, the newest (largest) full
+ * transaction id that committed an invalidation of the slot; marks, the
+ * number of transactions between their pre-commit and commit steps that
+ * invalidate it.  An entry records the global sequence at the time it was
+ * filled (fill_seq) and the slots of its tags; a read treats it as a miss
+ * if any of those slots has inval_seq > fill_seq.
+ *
+ * A transaction's invalidations take effect in three steps:
+ *	- at the call: the slots are remembered as this transaction's own,
+ *	  which its own reads treat as misses until it ends (other sessions
+ *	  keep reading what they could read before: the change is not
+ *	  committed); delete() also removes the entry at once;
+ *	- at XACT_EVENT_PRE_COMMIT (which may still fail): the slots are marked
+ *	  and bumped again, deleted keys are removed again.  From here until
+ *	  the mark is cleared, fills of those slots are refused and reads miss
+ *	  anything filled before, which closes the gap between the commit
+ *	  becoming visible and the commit callback;
+ *	- at XACT_EVENT_COMMIT (which must not fail; nothing here allocates or
+ *	  raises): each slot's horizon becomes at least this transaction's id,
+ *	  inval_seq is bumped once more and the mark is cleared.
+ * An abort only clears marks it set, so a rolled-back invalidate() leaves
+ * the cache as it was.  A subtransaction that rolls back takes its
+ * invalidations off this transaction's list.
+ *
+ * Guarded fills.  A put is refused (a miss for the next reader, counted in
+ * stale_refusals) unless, for its key slot and every tag slot: no
+ * transaction is committing an invalidation (marks = 0), the slot's horizon
+ * precedes the xmin of the snapshot the value was computed from (so every
+ * transaction that invalidated it had ended before that snapshot and the
+ * snapshot sees its changes) and, when a lease is used, the slot was not
+ * invalidated since the lease was taken.  Transaction id order is not
+ * commit order, so the horizon is a maximum compared with xmin, never
+ * "latest commit wins".  The snapshot is the caller's active snapshot,
+ * except when the session missed this key earlier: the miss is a lease,
+ * and it records the global sequence and the active snapshot's xmin at the
+ * miss, which covers the cache-aside pattern of a get() that misses, a
+ * query in a later statement or transaction, and a put().
+ *
+ * Transactional put.  Inside a transaction block, with
+ * typed_cache.transactional_put on, a put is kept in this backend (its own
+ * reads see it) and applied at commit, after the checks above are made
+ * again; a rollback (or rollback to a savepoint) discards it.
+ *
+ * Memory: 24 bytes per slot in shared memory (inval_seq 8, horizon 8,
+ * marks 4 + padding); per backend a bitmap of nslots bits and a list of the
+ * slots this transaction invalidated.  Pending deleted keys and puts are
+ * bounded; past the bound a transaction escalates (every slot, and every
+ * entry of the database) or drops the put: less hit rate, never a stale
+ * entry and never an error at commit.
+ *
+ * Copyright (c) 2026, typed_cache authors
+ *
+ * IDENTIFICATION
+ *	  src/coherence.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/transam.h"
+#include "access/xlog.h"
+#include "access/xact.h"
+#include "common/hashfn.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/shmem.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "coherence.h"
+
+/* Deleted keys one transaction remembers before escalating. */
+#define TC_MAX_PENDING_DELETES	8192
+
+/* Leases one backend keeps (direct-mapped by key hash). */
+#define TC_LEASES				256
+
+/* GUC */
+static int	tc_tag_slots = 65536;
+
+TcCoherence *tc_coh = NULL;
+pg_atomic_uint64 *tc_coh_inval_seq = NULL;
+static TcTagSlot *tc_coh_slots = NULL;
+
+/* ---- this backend's transaction state ---- */
+
+/* A slot this transaction invalidated, with the nesting level that did. */
+typedef struct TcOwnSlot
+{
+	uint32		slot;
+	int			level;
+} TcOwnSlot;
+
+typedef struct TcOwnDelete
+{
+	char	   *key;
+	uint32		len;
+	uint32		hash;
+	uint32		shard;
+	int			level;
+} TcOwnDelete;
+
+bool		tc_own_pending = false;
+static uint8 *tc_own_bitmap = NULL;
+static TcOwnSlot *tc_own_slots = NULL;
+static int	tc_nown = 0;
+static int	tc_own_cap = 0;
+static TcOwnDelete *tc_own_deletes = NULL;
+static int	tc_nown_deletes = 0;
+static int	tc_escalated_level = 0;	/* 0: not escalated */
+static bool tc_marked = false;	/* pre-commit marked our slots */
+static FullTransactionId tc_commit_fxid;
+
+/* A lease: the state of things when this backend missed a key. */
+typedef struct TcLease
+{
+	bool		used;
+	uint32		hash;
+	uint32		len;
+	char	   *key;
+	uint64		seq;
+	uint64		xmin;
+} TcLease;
+
+static TcLease *tc_leases = NULL;
+
+static void tc_coherence_xact_callback(XactEvent event, void *arg);
+static void tc_coherence_subxact_callback(SubXactEvent event,
+										  SubTransactionId mySubid,
+										  SubTransactionId parentSubid,
+										  void *arg);
+
+PG_FUNCTION_INFO_V1(tc_invalidate);
+
+/*
+ * check_tc_tag_slots
+ *		GUC check hook: typed_cache.tag_slots must be a power of two.
+ */
+static bool
+check_tc_tag_slots(int *newval, void **extra, GucSource source)
+{
+	if ((*newval & (*newval - 1)) != 0)
+	{
+		GUC_check_errdetail("typed_cache.tag_slots must be a power of two.");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * tc_coherence_init
+ *		Define typed_cache.tag_slots (when preloading) and register the
+ *		transaction callbacks.  Called from tc_cache_init().
+ */
+void
+tc_coherence_init(void)
+{
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("typed_cache.tag_slots",
+								gettext_noop("Number of tag slots that invalidations are recorded in (a power of two)."),
+								gettext_noop("Tags hash into slots; a collision invalidates too much, never too little. Each slot takes 24 bytes of shared memory."),
+								&tc_tag_slots,
+								65536,
+								1024,
+								1 << 24,
+								PGC_POSTMASTER,
+								0,
+								check_tc_tag_slots, NULL, NULL);
+	RegisterXactCallback(tc_coherence_xact_callback, NULL);
+	RegisterSubXactCallback(tc_coherence_subxact_callback, NULL);
+}
+
+/*
+ * tc_coherence_shmem_size
+ *		Bytes of shared memory for the slots.
+ */
+Size
+tc_coherence_shmem_size(void)
+{
+	Size		size = MAXALIGN(sizeof(TcCoherence));
+
+	size = add_size(size, mul_size(tc_tag_slots, sizeof(pg_atomic_uint64)));
+	size = add_size(size, mul_size(tc_tag_slots, sizeof(TcTagSlot)));
+	return size;
+}
+
+/*
+ * tc_coherence_shmem_startup
+ *		Create or attach the slots; caller holds AddinShmemInitLock.
+ */
+void
+tc_coherence_shmem_startup(void)
+{
+	bool		found;
+
+	tc_coh = ShmemInitStruct("typed_cache coherence",
+							 tc_coherence_shmem_size(), &found);
+	tc_coh_inval_seq = (pg_atomic_uint64 *)
+		((char *) tc_coh + MAXALIGN(sizeof(TcCoherence)));
+	tc_coh_slots = (TcTagSlot *) (tc_coh_inval_seq + tc_tag_slots);
+	if (!found)
+	{
+		pg_atomic_init_u64(&tc_coh->seq, 1);
+		tc_coh->nslots = tc_tag_slots;
+		for (int i = 0; i < tc_tag_slots; i++)
+		{
+			pg_atomic_init_u64(&tc_coh_inval_seq[i], 0);
+			pg_atomic_init_u64(&tc_coh_slots[i].horizon, 0);
+			pg_atomic_init_u32(&tc_coh_slots[i].marks, 0);
+		}
+	}
+}
+
+/*
+ * tc_tag_slot
+ *		The slot of a tag in the current database.
+ */
+uint32
+tc_tag_slot(const char *tag, int len)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) tag, len,
+										(uint64) MyDatabaseId ^
+										UINT64CONST(0x7461677300000000));
+
+	return (uint32) h & (tc_coh->nslots - 1);
+}
+
+/*
+ * tc_key_slot
+ *		The slot of a key, from its hash (which includes the database).
+ */
+uint32
+tc_key_slot(uint32 keyhash)
+{
+	return (keyhash * 0x9E3779B1U) >> 7 & (tc_coh->nslots - 1);
+}
+
+/*
+ * tc_snapshot_xmin
+ *		The xmin of the active snapshot (the statement's, or the
+ *		transaction's under REPEATABLE READ) as a full transaction id.
+ */
+static uint64
+tc_snapshot_xmin(void)
+{
+	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() :
+		GetTransactionSnapshot();
+	TransactionId xmin = snap->xmin;
+	FullTransactionId next = ReadNextFullTransactionId();
+	uint32		epoch = EpochFromFullTransactionId(next);
+
+	if (!TransactionIdIsNormal(xmin))
+		return U64FromFullTransactionId(next);
+	if (xmin > XidFromFullTransactionId(next))
+		epoch--;
+	return U64FromFullTransactionId(FullTransactionIdFromEpochAndXid(epoch, xmin));
+}
+
+/* ---- leases ---- */
+
+/*
+ * tc_lease_for
+ *		The lease table entry for a key hash.
+ */
+static TcLease *
+tc_lease_for(uint32 hash)
+{
+	if (tc_leases == NULL)
+		tc_leases = MemoryContextAllocZero(TopMemoryContext,
+										   sizeof(TcLease) * TC_LEASES);
+	return &tc_leases[(hash * 0x9E3779B1U) >> 24 & (TC_LEASES - 1)];
+}
+
+/*
+ * tc_lease_note
+ *		A miss of k: remember the invalidation sequence and the active
+ *		snapshot's xmin now, for a later put of k (see the file header).
+ *		Replaces any older lease in the same table entry.
+ */
+void
+tc_lease_note(const TcCohKey *k)
+{
+	TcLease    *l = tc_lease_for(k->hash);
+	uint64		seq = pg_atomic_read_u64(&tc_coh->seq);
+
+	pg_read_barrier();
+	if (l->key != NULL && l->len < k->len)
+	{
+		pfree(l->key);
+		l->key = NULL;
+	}
+	if (l->key == NULL)
+		l->key = MemoryContextAlloc(TopMemoryContext, Max(k->len, 32));
+	memcpy(l->key, k->data, k->len);
+	l->len = k->len;
+	l->hash = k->hash;
+	l->seq = seq;
+	l->xmin = tc_snapshot_xmin();
+	l->used = true;
+}
+
+/*
+ * tc_lease_forget
+ *		Drop the lease of k, if any: this session deleted k itself, so a
+ *		later put of k is no fill of that miss.
+ */
+void
+tc_lease_forget(const TcCohKey *k)
+{
+	TcLease    *l = tc_leases ? tc_lease_for(k->hash) : NULL;
+
+	if (l && l->used && l->hash == k->hash && l->len == k->len &&
+		memcmp(l->key, k->data, k->len) == 0)
+		l->used = false;
+}
+
+/*
+ * tc_fill_guard
+ *		What a put of k is checked against: the lease of an earlier miss of
+ *		k in this session (consumed), or the active snapshot now.
+ */
+void
+tc_fill_guard(const TcCohKey *k, TcFillGuard *g)
+{
+	TcLease    *l = tc_leases ? tc_lease_for(k->hash) : NULL;
+
+	if (l && l->used && l->hash == k->hash && l->len == k->len &&
+		memcmp(l->key, k->data, k->len) == 0)
+	{
+		g->seq = l->seq;
+		g->xmin = l->xmin;
+		g->from_lease = true;
+		l->used = false;
+		return;
+	}
+	g->seq = pg_atomic_read_u64(&tc_coh->seq);
+	pg_read_barrier();
+	g->xmin = 0;				/* computed only if a horizon needs it */
+	g->from_lease = false;
+}
+
+/*
+ * tc_slot_fill_ok
+ *		One slot's part of tc_fill_allowed.
+ */
+static bool
+tc_slot_fill_ok(const TcFillGuard *g, uint32 slot, uint64 *xmin)
+{
+	TcTagSlot  *s = &tc_coh_slots[slot];
+	uint64		horizon;
+
+	if (pg_atomic_read_u32(&s->marks) != 0)
+		return false;
+	if (g->from_lease &&
+		pg_atomic_read_u64(&tc_coh_inval_seq[slot]) > g->seq)
+		return false;
+	horizon = pg_atomic_read_u64(&s->horizon);
+	if (horizon == 0)
+		return true;
+	if (*xmin == 0)
+		*xmin = tc_snapshot_xmin();
+	return horizon < *xmin;
+}
+
+/*
+ * tc_fill_allowed
+ *		May a value guarded by g be stored under the key slot and tag slots?
+ *		*own is set if this transaction itself has invalidated one of them
+ *		(its changes are not committed: the value must not reach others
+ *		now).  Counts a refusal in stale_refusals.
+ */
+bool
+tc_fill_allowed(const TcFillGuard *g, uint32 keyslot, const uint32 *slots,
+				int nslots, bool *own)
+{
+	uint64		xmin = g->xmin;
+	bool		ok;
+
+	*own = false;
+	if (tc_own_pending)
+	{
+		if (tc_escalated_level > 0 || tc_own_slot_pending(keyslot))
+			*own = true;
+		for (int i = 0; i < nslots && !*own; i++)
+			if (tc_own_slot_pending(slots[i]))
+				*own = true;
+		if (*own)
+			return false;
+	}
+	ok = tc_slot_fill_ok(g, keyslot, &xmin);
+	for (int i = 0; i < nslots && ok; i++)
+		ok = tc_slot_fill_ok(g, slots[i], &xmin);
+	return ok;
+}
+
+/*
+ * tc_fill_still_allowed
+ *		At commit, for a transactional put that passed tc_fill_allowed when
+ *		it was made: nothing is committing an invalidation of its slots and
+ *		none was invalidated since.  Reads atomics only: cannot fail.
+ */
+bool
+tc_fill_still_allowed(const TcFillGuard *g, uint32 keyslot,
+					  const uint32 *slots, int nslots)
+{
+	for (int i = -1; i < nslots; i++)
+	{
+		uint32		s = i < 0 ? keyslot : slots[i];
+
+		if (pg_atomic_read_u32(&tc_coh_slots[s].marks) != 0 ||
+			pg_atomic_read_u64(&tc_coh_inval_seq[s]) > g->seq)
+			return false;
+	}
+	return true;
+}
+
+/* ---- this transaction's invalidations ---- */
+
+/*
+ * tc_own_slot_pending
+ *		True if this transaction invalidated slot (or escalated).
+ */
+bool
+tc_own_slot_pending(uint32 slot)
+{
+	if (tc_escalated_level > 0)
+		return true;
+	return (tc_own_bitmap[slot >> 3] & (1 << (slot & 7))) != 0;
+}
+
+/*
+ * tc_own_begin
+ *		Make sure the per-backend state exists and this transaction has an
+ *		id (an invalidation is a change: its horizon is this transaction).
+ */
+static void
+tc_own_begin(void)
+{
+	if (tc_own_bitmap == NULL)
+	{
+		tc_own_bitmap = MemoryContextAllocZero(TopMemoryContext,
+											   tc_coh->nslots / 8);
+		tc_own_cap = 64;
+		tc_own_slots = MemoryContextAlloc(TopMemoryContext,
+										  sizeof(TcOwnSlot) * tc_own_cap);
+	}
+	/* a standby assigns no transaction ids: there, effects are immediate */
+	if (!RecoveryInProgress())
+		(void) GetTopTransactionId();
+}
+
+/*
+ * tc_invalidate_slot
+ *		Invalidate slot for this transaction now and for everyone at commit
+ *		(see the file header).
+ */
+void
+tc_invalidate_slot(uint32 slot)
+{
+	tc_own_begin();
+	if (tc_own_bitmap[slot >> 3] & (1 << (slot & 7)))
+		return;
+	if (tc_nown == tc_own_cap)
+	{
+		tc_own_cap *= 2;
+		tc_own_slots = repalloc(tc_own_slots, sizeof(TcOwnSlot) * tc_own_cap);
+	}
+	tc_own_slots[tc_nown].slot = slot;
+	tc_own_slots[tc_nown].level = GetCurrentTransactionNestLevel();
+	tc_nown++;
+	tc_own_bitmap[slot >> 3] |= (1 << (slot & 7));
+	tc_own_pending = true;
+}
+
+/*
+ * tc_invalidate_database
+ *		Escalation: this transaction invalidates every entry of the current
+ *		database (and, through the slots, fills of every key and tag).
+ */
+void
+tc_invalidate_database(void)
+{
+	tc_own_begin();
+	if (tc_escalated_level == 0 ||
+		GetCurrentTransactionNestLevel() < tc_escalated_level)
+		tc_escalated_level = GetCurrentTransactionNestLevel();
+	tc_own_pending = true;
+}
+
+/*
+ * tc_pending_delete
+ *		Remember a deleted key: it is deleted again at pre-commit and its
+ *		slot invalidated like a tag's.
+ */
+void
+tc_pending_delete(const TcCohKey *k)
+{
+	TcOwnDelete *d;
+
+	tc_lease_forget(k);
+	tc_invalidate_slot(tc_key_slot(k->hash));
+	if (tc_escalated_level > 0)
+		return;
+	if (tc_nown_deletes >= TC_MAX_PENDING_DELETES)
+	{
+		tc_invalidate_database();
+		return;
+	}
+	if (tc_own_deletes == NULL)
+		tc_own_deletes = MemoryContextAlloc(TopTransactionContext,
+											sizeof(TcOwnDelete) *
+											TC_MAX_PENDING_DELETES);
+	d = &tc_own_deletes[tc_nown_deletes++];
+	d->key = MemoryContextAlloc(TopTransactionContext, k->len);
+	memcpy(d->key, k->data, k->len);
+	d->len = k->len;
+	d->hash = k->hash;
+	d->shard = k->shard;
+	d->level = GetCurrentTransactionNestLevel();
+}
+
+/*
+ * tc_own_key_deleted
+ *		True if this transaction deleted key k (its reads of k miss).
+ */
+bool
+tc_own_key_deleted(const TcCohKey *k)
+{
+	if (tc_escalated_level > 0)
+		return true;
+	for (int i = 0; i < tc_nown_deletes; i++)
+	{
+		TcOwnDelete *d = &tc_own_deletes[i];
+
+		if (d->hash == k->hash && d->len == k->len &&
+			memcmp(d->key, k->data, k->len) == 0)
+			return true;
+	}
+	return false;
+}
+
+
+/*
+ * tc_slot_commit_step
+ *		Apply one step of this transaction's invalidation to slot s.
+ */
+static inline void
+tc_slot_commit_step(uint32 s, XactEvent event)
+{
+	TcTagSlot  *slot = &tc_coh_slots[s];
+
+	if (event == XACT_EVENT_PRE_COMMIT)
+	{
+		pg_atomic_fetch_add_u32(&slot->marks, 1);
+		pg_memory_barrier();
+		pg_atomic_write_u64(&tc_coh_inval_seq[s],
+							pg_atomic_add_fetch_u64(&tc_coh->seq, 1));
+	}
+	else if (event == XACT_EVENT_COMMIT)
+	{
+		uint64		fx = U64FromFullTransactionId(tc_commit_fxid);
+		uint64		old = pg_atomic_read_u64(&slot->horizon);
+
+		while (old < fx &&
+			   !pg_atomic_compare_exchange_u64(&slot->horizon, &old, fx))
+			;
+		pg_write_barrier();
+		pg_atomic_write_u64(&tc_coh_inval_seq[s],
+							pg_atomic_add_fetch_u64(&tc_coh->seq, 1));
+		pg_atomic_fetch_sub_u32(&slot->marks, 1);
+	}
+	else
+		pg_atomic_fetch_sub_u32(&slot->marks, 1);
+}
+
+/*
+ * tc_own_apply
+ *		Run one commit step over every slot this transaction invalidated
+ *		(all of them once it escalated).
+ */
+static void
+tc_own_apply(XactEvent event)
+{
+	if (tc_escalated_level > 0)
+	{
+		for (uint32 s = 0; s < tc_coh->nslots; s++)
+			tc_slot_commit_step(s, event);
+		if (event == XACT_EVENT_COMMIT)
+			tc_cache_count_invalidations(0, 1);
+		return;
+	}
+	for (int i = 0; i < tc_nown; i++)
+	{
+		tc_slot_commit_step(tc_own_slots[i].slot, event);
+		if (event == XACT_EVENT_COMMIT)
+			tc_cache_count_invalidations(tc_own_slots[i].slot, 1);
+	}
+}
+
+/*
+ * tc_own_reset
+ *		Forget this transaction's invalidations.
+ */
+static void
+tc_own_reset(void)
+{
+	for (int i = 0; i < tc_nown; i++)
+		tc_own_bitmap[tc_own_slots[i].slot >> 3] = 0;
+	tc_nown = 0;
+	tc_own_deletes = NULL;		/* in TopTransactionContext */
+	tc_nown_deletes = 0;
+	tc_escalated_level = 0;
+	tc_own_pending = false;
+	tc_marked = false;
+}
+
+/*
+ * tc_coherence_xact_callback
+ *		The transaction steps of the file header, and the end of
+ *		transactional puts.
+ */
+static void
+tc_coherence_xact_callback(XactEvent event, void *arg)
+{
+	if (tc_coh == NULL)
+		return;
+
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+			if (!tc_own_pending || RecoveryInProgress())
+				break;
+			tc_commit_fxid = GetTopFullTransactionId();
+			/* deleted keys and, on escalation, the database's entries */
+			if (tc_escalated_level > 0)
+				tc_cache_clear_database();
+			else
+				for (int i = 0; i < tc_nown_deletes; i++)
+					tc_cache_delete_key(tc_own_deletes[i].key,
+										tc_own_deletes[i].len,
+										tc_own_deletes[i].hash,
+										tc_own_deletes[i].shard);
+			tc_own_apply(XACT_EVENT_PRE_COMMIT);
+			tc_marked = true;
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			if (tc_own_pending)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot PREPARE a transaction that invalidated typed_cache entries"),
+						 errhint("Invalidate in a transaction that commits directly.")));
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			if (tc_marked)
+				tc_own_apply(XACT_EVENT_COMMIT);
+			tc_own_reset();
+			tc_cache_pending_puts_at_end(true, 0);
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			if (tc_marked)
+				tc_own_apply(XACT_EVENT_ABORT);
+			tc_own_reset();
+			tc_cache_pending_puts_at_end(false, 0);
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * tc_coherence_subxact_callback
+ *		A subtransaction that rolls back takes back its invalidations and
+ *		its transactional puts (deleted entries stay deleted: deleting
+ *		early is allowed); one that commits hands them to its parent.
+ */
+static void
+tc_coherence_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+							  SubTransactionId parentSubid, void *arg)
+{
+	int			level = GetCurrentTransactionNestLevel();
+	int			kept = 0;
+
+	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
+		return;
+	if (event == SUBXACT_EVENT_COMMIT_SUB)
+	{
+		for (int i = 0; i < tc_nown; i++)
+			if (tc_own_slots[i].level >= level)
+				tc_own_slots[i].level = level - 1;
+		for (int i = 0; i < tc_nown_deletes; i++)
+			if (tc_own_deletes[i].level >= level)
+				tc_own_deletes[i].level = level - 1;
+		if (tc_escalated_level >= level)
+			tc_escalated_level = level - 1;
+		tc_cache_pending_puts_at_end(true, level);
+		return;
+	}
+
+	for (int i = 0; i < tc_nown; i++)
+	{
+		if (tc_own_slots[i].level >= level)
+			tc_own_bitmap[tc_own_slots[i].slot >> 3] &=
+				~(1 << (tc_own_slots[i].slot & 7));
+		else
+			tc_own_slots[kept++] = tc_own_slots[i];
+	}
+	tc_nown = kept;
+	kept = 0;
+	for (int i = 0; i < tc_nown_deletes; i++)
+		if (tc_own_deletes[i].level < level)
+			tc_own_deletes[kept++] = tc_own_deletes[i];
+	tc_nown_deletes = kept;
+	if (tc_escalated_level >= level)
+		tc_escalated_level = 0;
+	tc_own_pending = (tc_nown > 0 || tc_nown_deletes > 0 ||
+					  tc_escalated_level > 0);
+	tc_cache_pending_puts_at_end(false, level);
+}
+
+/*
+ * tc_invalidate
+ *		typed_cache.invalidate(tags text[]): invalidate, in the current
+ *		database, every entry that carries any of the tags, when this
+ *		transaction commits (and at once, for this transaction's reads and
+ *		as far as others' entries go).  NULL elements are ignored.
+ */
+Datum
+tc_invalidate(PG_FUNCTION_ARGS)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	if (tc_coh == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("typed_cache shared-memory cache is not available"),
+				 errhint("Add typed_cache to shared_preload_libraries and restart the server.")));
+	if (PG_ARGISNULL(0))
+		PG_RETURN_VOID();
+	arr = PG_GETARG_ARRAYTYPE_P(0);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tags must be a one-dimensional array")));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		text	   *t;
+
+		if (nulls[i])
+			continue;
+		t = DatumGetTextPP(elems[i]);
+		tc_invalidate_slot(tc_tag_slot(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
+	}
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,122 @@
+/*-------------------------------------------------------------------------
+ *
+ * coherence.h
+ *	  Keeping the cache coherent with the transactions that change the data
+ *	  behind it: tag slots, invalidation at commit, guarded fills, leases
+ *	  and transactional puts.
+ *
+ * See coherence.c for the design.
+ *
+ * Copyright (c) 2026, typed_cache authors
+ *
+ * IDENTIFICATION
+ *	  src/coherence.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TYPED_CACHE_COHERENCE_H
+#define TYPED_CACHE_COHERENCE_H
+
+#include "postgres.h"
+
+#include "port/atomics.h"
+#include "utils/timestamp.h"
+
+/* Most tags one entry may carry. */
+#define TC_MAX_TAGS			8
+
+/* Longest tag, in bytes. */
+#define TC_MAX_TAG_BYTES	1024
+
+/*
+ * Shared state: one global invalidation sequence, and per tag slot the
+ * sequence number of its last invalidation (read by every read of a tagged
+ * entry), the newest transaction that invalidated it (its horizon) and the
+ * number of transactions committing an invalidation of it right now.
+ */
+typedef struct TcTagSlot
+{
+	pg_atomic_uint64 horizon;	/* max FullTransactionId, as uint64, or 0 */
+	pg_atomic_uint32 marks;		/* invalidating transactions committing */
+	uint32		pad;
+} TcTagSlot;
+
+typedef struct TcCoherence
+{
+	pg_atomic_uint64 seq;		/* last invalidation sequence number */
+	uint32		nslots;			/* a power of two */
+	/* then pg_atomic_uint64 inval_seq[nslots], TcTagSlot slots[nslots] */
+} TcCoherence;
+
+extern TcCoherence *tc_coh;
+extern pg_atomic_uint64 *tc_coh_inval_seq;
+
+/* What a fill is checked against (see coherence.c). */
+typedef struct TcFillGuard
+{
+	uint64		seq;			/* invalidation sequence the data is as of */
+	uint64		xmin;			/* full xmin of the computing snapshot */
+	bool		from_lease;
+} TcFillGuard;
+
+/* A key, as coherence.c needs it. */
+typedef struct TcCohKey
+{
+	const char *data;
+	uint32		len;
+	uint32		hash;			/* hash of (database, key) */
+	uint32		shard;
+} TcCohKey;
+
+extern void tc_coherence_init(void);
+extern Size tc_coherence_shmem_size(void);
+extern void tc_coherence_shmem_startup(void);
+
+extern uint32 tc_tag_slot(const char *tag, int len);
+extern uint32 tc_key_slot(uint32 keyhash);
+
+/* fills */
+extern void tc_fill_guard(const TcCohKey *k, TcFillGuard *g);
+extern bool tc_fill_allowed(const TcFillGuard *g, uint32 keyslot,
+							const uint32 *slots, int nslots, bool *own);
+extern bool tc_fill_still_allowed(const TcFillGuard *g, uint32 keyslot,
+								  const uint32 *slots, int nslots);
+extern void tc_lease_note(const TcCohKey *k);
+extern void tc_lease_forget(const TcCohKey *k);
+
+/* this transaction's own invalidations */
+extern void tc_invalidate_slot(uint32 slot);
+extern void tc_pending_delete(const TcCohKey *k);
+extern void tc_invalidate_database(void);
+extern bool tc_own_pending;
+extern bool tc_own_slot_pending(uint32 slot);
+extern bool tc_own_key_deleted(const TcCohKey *k);
+
+/*
+ * tc_entry_tags_valid
+ *		True if no tag slot of an entry filled at fill_seq has been
+ *		invalidated since, and (when this transaction has invalidations of
+ *		its own pending) none of its slots is among them.  Safe under the
+ *		shard lock in either mode: reads atomics only.
+ */
+static inline bool
+tc_entry_tags_valid(uint64 fill_seq, const uint32 *slots, int ntags)
+{
+	for (int i = 0; i < ntags; i++)
+	{
+		if (pg_atomic_read_u64(&tc_coh_inval_seq[slots[i]]) > fill_seq)
+			return false;
+		if (tc_own_pending && tc_own_slot_pending(slots[i]))
+			return false;
+	}
+	return true;
+}
+
+/* cache.c: the shared-memory side of a transaction's end (cannot fail) */
+extern void tc_cache_delete_key(const char *key, uint32 len, uint32 hash,
+								uint32 shard);
+extern void tc_cache_clear_database(void);
+extern void tc_cache_pending_puts_at_end(bool commit, int level);
+extern void tc_cache_count_invalidations(uint32 slot, uint64 n);
+
+#endif							/* TYPED_CACHE_COHERENCE_H */
