@@ -463,9 +463,7 @@ tc_own_begin(void)
 		tc_own_slots = MemoryContextAlloc(TopMemoryContext,
 										  sizeof(TcOwnSlot) * tc_own_cap);
 	}
-	/* a standby assigns no transaction ids: there, effects are immediate */
-	if (!RecoveryInProgress())
-		(void) GetTopTransactionId();
+	(void) GetTopTransactionId();
 }
 
 /*
@@ -476,6 +474,13 @@ tc_own_begin(void)
 void
 tc_invalidate_slot(uint32 slot)
 {
+	/* a standby has no transactions that change data: apply it now */
+	if (RecoveryInProgress())
+	{
+		pg_atomic_write_u64(&tc_coh_inval_seq[slot],
+							pg_atomic_add_fetch_u64(&tc_coh->seq, 1));
+		return;
+	}
 	tc_own_begin();
 	if (tc_own_bitmap[slot >> 3] & (1 << (slot & 7)))
 		return;
@@ -518,7 +523,7 @@ tc_pending_delete(const TcCohKey *k)
 
 	tc_lease_forget(k);
 	tc_invalidate_slot(tc_key_slot(k->hash));
-	if (tc_escalated_level > 0)
+	if (tc_escalated_level > 0 || RecoveryInProgress())
 		return;
 	if (tc_nown_deletes >= TC_MAX_PENDING_DELETES)
 	{
@@ -647,7 +652,7 @@ tc_coherence_xact_callback(XactEvent event, void *arg)
 	switch (event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
-			if (!tc_own_pending || RecoveryInProgress())
+			if (!tc_own_pending)
 				break;
 			tc_commit_fxid = GetTopFullTransactionId();
 			/* deleted keys and, on escalation, the database's entries */
@@ -668,6 +673,8 @@ tc_coherence_xact_callback(XactEvent event, void *arg)
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("cannot PREPARE a transaction that invalidated typed_cache entries"),
 						 errhint("Invalidate in a transaction that commits directly.")));
+			/* transactional puts of a prepared transaction are dropped */
+			tc_cache_pending_puts_at_end(false, 0);
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
