@@ -140,6 +140,8 @@ CREATE SCHEMA typed_cache;
 CREATE FUNCTION typed_cache.put(key text, value text) RETURNS text
 	LANGUAGE sql AS 'SELECT ''the intruder ran as '' || current_user';
 RESET ROLE;
+-- (the context of these errors differs between versions)
+\set SHOW_CONTEXT never
 CREATE EXTENSION typed_cache;
 SELECT count(*) AS installed FROM pg_extension WHERE extname = 'typed_cache';
 -- a schema of ours that another role may create objects in
@@ -151,6 +153,7 @@ CREATE EXTENSION typed_cache;
 REVOKE CREATE ON SCHEMA typed_cache FROM hard_intruder;
 CREATE TABLE typed_cache.leftover (a int);
 CREATE EXTENSION typed_cache;
+\set SHOW_CONTEXT errors
 -- an empty schema of ours, and no schema at all, are fine
 DROP TABLE typed_cache.leftover;
 CREATE EXTENSION typed_cache;

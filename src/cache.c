@@ -579,6 +579,19 @@ tc_note_read(TcEntry *e)
 	pg_atomic_fetch_add_u32(&e->hits, 1);
 }
 
+/*
+ * tc_coh_key
+ *		The coherence module's view of a key.
+ */
+static inline void
+tc_coh_key(const TcCacheKey *k, TcCohKey *ck)
+{
+	ck->data = k->data;
+	ck->len = k->len;
+	ck->hash = k->hash;
+	ck->shard = k->shard;
+}
+
 /* The tags of a put, checked. */
 typedef struct TcTags
 {
@@ -774,6 +787,37 @@ tc_pending_kill(const TcCacheKey *k)
 		p->dead = true;
 }
 
+/* What this transaction itself did to a key. */
+typedef enum TcOwnState
+{
+	TC_OWN_NONE,				/* nothing: read the shared cache */
+	TC_OWN_PUT,					/* a live pending put (*p) */
+	TC_OWN_DELETED				/* deleted, invalidated or expired */
+} TcOwnState;
+
+/*
+ * tc_own_state
+ *		Whether this transaction's own pending put or delete of k decides a
+ *		read of k.
+ */
+static TcOwnState
+tc_own_state(const TcCacheKey *k, TimestampTz now, TcPendingPut **p)
+{
+	TcCohKey	ck;
+
+	*p = NULL;
+	if (tc_npending_puts == 0 && !tc_own_pending)
+		return TC_OWN_NONE;
+	*p = tc_pending_find(k);
+	if (*p != NULL)
+		return ((*p)->expires_at != TC_NO_EXPIRY && now >= (*p)->expires_at) ?
+			TC_OWN_DELETED : TC_OWN_PUT;
+	tc_coh_key(k, &ck);
+	if (tc_own_pending && tc_own_key_deleted(&ck))
+		return TC_OWN_DELETED;
+	return TC_OWN_NONE;
+}
+
 /*
  * tc_pending_add
  *		Keep a put until commit.  Past the bounds the put is dropped (a miss
@@ -875,18 +919,6 @@ tc_cache_pending_puts_at_end(bool commit, int level)
 	tc_pending_bytes = 0;
 }
 
-/*
- * tc_coh_key
- *		The coherence module's view of a key.
- */
-static inline void
-tc_coh_key(const TcCacheKey *k, TcCohKey *ck)
-{
-	ck->data = k->data;
-	ck->len = k->len;
-	ck->hash = k->hash;
-	ck->shard = k->shard;
-}
 
 /*
  * tc_lookup_copy
@@ -904,28 +936,21 @@ tc_lookup_copy(const TcCacheKey *k, Oid *typid)
 	TimestampTz now = GetCurrentTimestamp();
 	Size		bufsize = tc_copy_hint;
 	char	   *buf;
+	TcPendingPut *p;
 
 	/* this transaction's own puts and deletes first */
-	if (tc_npending_puts > 0 || tc_own_pending)
+	switch (tc_own_state(k, now, &p))
 	{
-		TcPendingPut *p = tc_pending_find(k);
-		TcCohKey	ck;
-
-		if (p != NULL)
-		{
+		case TC_OWN_PUT:
 			*typid = p->typid;
-			if (p->expires_at != TC_NO_EXPIRY && now >= p->expires_at)
-				return NULL;
 			buf = palloc(VARSIZE(p->value));
 			memcpy(buf, p->value, VARSIZE(p->value));
 			return (Jsonb *) buf;
-		}
-		tc_coh_key(k, &ck);
-		if (tc_own_pending && tc_own_key_deleted(&ck))
-		{
+		case TC_OWN_DELETED:
 			pg_atomic_fetch_add_u64(&shard->stats.misses, 1);
 			return NULL;
-		}
+		case TC_OWN_NONE:
+			break;
 	}
 
 	buf = palloc(bufsize);
@@ -1450,6 +1475,7 @@ tc_cache_touch(PG_FUNCTION_ARGS)
 	TimestampTz now;
 	TimestampTz expires_at;
 	bool		done = false;
+	TcPendingPut *p;
 
 	tc_require_cache();
 	if (PG_ARGISNULL(0))
@@ -1461,6 +1487,18 @@ tc_cache_touch(PG_FUNCTION_ARGS)
 	now = GetCurrentTimestamp();
 	expires_at = tc_expiry(PG_ARGISNULL(1) ? NULL : PG_GETARG_INTERVAL_P(1),
 						   now);
+
+	/* this transaction's own put or delete of the key decides */
+	switch (tc_own_state(&k, now, &p))
+	{
+		case TC_OWN_PUT:
+			p->expires_at = expires_at;
+			PG_RETURN_BOOL(true);
+		case TC_OWN_DELETED:
+			PG_RETURN_BOOL(false);
+		case TC_OWN_NONE:
+			break;
+	}
 
 	LWLockAcquire(tc_shard_lock(k.shard), LW_EXCLUSIVE);
 	e = tc_shard_lookup(shard, k.hash, MyDatabaseId, k.data, k.len);
@@ -1489,20 +1527,32 @@ tc_cache_ttl(PG_FUNCTION_ARGS)
 	TimestampTz expires_at = TC_NO_EXPIRY;
 	bool		found = false;
 	Interval   *result;
+	TcPendingPut *p;
 
 	tc_require_cache();
 	tc_make_key(PG_GETARG_TEXT_PP(0), &k);
 	shard = tc_shard(k.shard);
 	now = GetCurrentTimestamp();
 
-	LWLockAcquire(tc_shard_lock(k.shard), LW_SHARED);
-	e = tc_shard_lookup(shard, k.hash, MyDatabaseId, k.data, k.len);
-	if (e != NULL && tc_entry_live(e, now))
+	switch (tc_own_state(&k, now, &p))
 	{
-		found = true;
-		expires_at = e->expires_at;
+		case TC_OWN_PUT:
+			found = true;
+			expires_at = p->expires_at;
+			break;
+		case TC_OWN_DELETED:
+			break;
+		case TC_OWN_NONE:
+			LWLockAcquire(tc_shard_lock(k.shard), LW_SHARED);
+			e = tc_shard_lookup(shard, k.hash, MyDatabaseId, k.data, k.len);
+			if (e != NULL && tc_entry_live(e, now))
+			{
+				found = true;
+				expires_at = e->expires_at;
+			}
+			LWLockRelease(tc_shard_lock(k.shard));
+			break;
 	}
-	LWLockRelease(tc_shard_lock(k.shard));
 
 	if (!found || expires_at == TC_NO_EXPIRY)
 		PG_RETURN_NULL();
@@ -1635,8 +1685,17 @@ tc_cache_count_invalidations(uint32 slot, uint64 n)
 Datum
 tc_cache_clear(PG_FUNCTION_ARGS)
 {
+	uint64		own = 0;
+
 	tc_require_cache();
-	PG_RETURN_INT64((int64) tc_sweep_database(MyDatabaseId, true));
+	/* this transaction's own pending puts go too, and count */
+	for (int i = 0; i < tc_npending_puts; i++)
+		if (!tc_pending_puts[i].dead)
+		{
+			tc_pending_puts[i].dead = true;
+			own++;
+		}
+	PG_RETURN_INT64((int64) (own + tc_sweep_database(MyDatabaseId, true)));
 }
 
 /*
@@ -1890,6 +1949,19 @@ tc_entries_batch(TcShard *shard, uint32 first, TimestampTz now,
 			off = e->next;
 			if (e->dbid != MyDatabaseId || !tc_entry_live(e, now))
 				continue;
+			if (tc_npending_puts > 0 || tc_own_pending)
+			{
+				TcCacheKey	ek;
+				TcPendingPut *p;
+
+				/* this transaction's own put or delete hides the entry */
+				ek.data = TcEntryKey(e);
+				ek.len = e->keylen;
+				ek.hash = e->hash;
+				ek.shard = 0;
+				if (tc_own_state(&ek, now, &p) != TC_OWN_NONE)
+					continue;
+			}
 			if (n < maxinfo && keyused + e->keylen + e->tagbytes <= keycap)
 			{
 				info[n].keyoff = keyused;
@@ -2005,6 +2077,42 @@ tc_cache_entries(PG_FUNCTION_ARGS)
 			b += TC_BATCH_BUCKETS;
 			CHECK_FOR_INTERRUPTS();
 		}
+	}
+
+	/* this transaction's own pending puts, as it sees them */
+	for (int i = 0; i < tc_npending_puts; i++)
+	{
+		TcPendingPut *p = &tc_pending_puts[i];
+		Datum		values[6];
+		bool		nulls[6] = {false, false, true, true, false, false};
+		Datum		tagd[TC_MAX_TAGS];
+		const char *t = p->tags.text;
+
+		if (p->dead || (p->expires_at != TC_NO_EXPIRY &&
+						GetCurrentTimestamp() >= p->expires_at))
+			continue;
+		values[0] = PointerGetDatum(cstring_to_text_with_len(p->k.data, p->k.len));
+		values[1] = Int64GetDatum((int64) VARSIZE(p->value));
+		if (OidIsValid(p->typid))
+		{
+			nulls[2] = false;
+			values[2] = ObjectIdGetDatum(p->typid);
+		}
+		if (p->expires_at != TC_NO_EXPIRY)
+		{
+			nulls[3] = false;
+			values[3] = TimestampTzGetDatum(p->expires_at);
+		}
+		values[4] = Int64GetDatum(0);
+		for (int j = 0; j < p->tags.n; j++)
+		{
+			tagd[j] = CStringGetTextDatum(t);
+			t += strlen(t) + 1;
+		}
+		values[5] = PointerGetDatum(construct_array(tagd, p->tags.n, TEXTOID,
+													-1, false, TYPALIGN_INT));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
+							 values, nulls);
 	}
 	return (Datum) 0;
 }

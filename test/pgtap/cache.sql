@@ -48,11 +48,11 @@ SELECT function_returns('typed_cache', 'evict_expired', ARRAY['bigint'], 'bigint
 SELECT function_returns('typed_cache', 'clear', ARRAY[]::text[], 'bigint');
 SELECT function_returns('typed_cache', 'stats_reset', ARRAY[]::text[], 'void');
 
--- put(key, value, ttl DEFAULT NULL, type DEFAULT NULL)
+-- put(key, value, ttl DEFAULT NULL, type DEFAULT NULL, tags DEFAULT NULL)
 SELECT is((SELECT pg_get_function_arguments(
 					'typed_cache.put(text, jsonb, interval, regtype, text[])'::regprocedure)),
-		  'key text, value jsonb, ttl interval DEFAULT NULL::interval, type regtype DEFAULT NULL::regtype',
-		  'put() arguments are key, value, ttl and type, the last two defaulting to NULL');
+		  'key text, value jsonb, ttl interval DEFAULT NULL::interval, type regtype DEFAULT NULL::regtype, tags text[] DEFAULT NULL::text[]',
+		  'put() arguments are key, value, ttl, type and tags, the last three defaulting to NULL');
 SELECT is((SELECT pg_get_function_result(
 					'typed_cache.get_many(text[])'::regprocedure)),
 		  'TABLE(key text, value jsonb)',
