@@ -33,10 +33,11 @@ REGRESS = project_basic project_types project_errors project_options \
 	cache_basic cache_typed cache_expiry cache_errors cache_database \
 	cache_memory \
 	memory_views memory_leak \
-	memory_convergence hardening
+	memory_convergence hardening coherence_edge
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(srcdir)/test/test.conf
 
-ISOLATION = cache_concurrent cache_evict_get cache_put_clear cache_touch_expiry
+ISOLATION = cache_concurrent cache_evict_get cache_put_clear cache_touch_expiry \
+	coherence_stale_set coherence_commit coherence_fetch
 ISOLATION_OPTS = --temp-instance=./tmp_check_iso \
 	--temp-config=$(srcdir)/test/test.conf \
 	--inputdir=$(srcdir)/test/isolation

@@ -130,6 +130,31 @@ SELECT count(*) AS found, sum(length(value::text)) AS chars
   FROM typed_cache.get_many(array_fill('hard:big'::text, ARRAY[3]));
 SELECT typed_cache.delete('hard:big');
 
+-- A temporary type cannot be registered: it goes with its session without
+-- firing sql_drop, and its registration would stay for a later type of
+-- the same OID.
+CREATE TYPE pg_temp.hard_gone AS (a int);
+SELECT typed_cache.register('pg_temp.hard_gone', '{"fields": {"a": {"default": 42}}}');
+SELECT typed_cache.project('{}', NULL::pg_temp.hard_gone) AS unregistered;
+
+-- invalidate() and delete() from a mislabelled PARALLEL SAFE function:
+-- 25000, not XX000 "cannot assign XIDs during a parallel operation".
+CREATE FUNCTION hard_par_del(k text) RETURNS boolean
+	LANGUAGE sql PARALLEL SAFE AS $$SELECT typed_cache.delete(k)$$;
+CREATE FUNCTION hard_par_inval(t text) RETURNS void
+	LANGUAGE sql PARALLEL SAFE AS $$SELECT typed_cache.invalidate(ARRAY[t])$$;
+-- force_parallel_mode is debug_parallel_query since 16
+SELECT set_config(CASE WHEN current_setting('server_version_num')::int >= 160000
+					   THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END,
+				  'on', false) AS parallel_forced;
+\set SHOW_CONTEXT never
+SELECT hard_par_del('x');
+SELECT hard_par_inval('x');
+\set SHOW_CONTEXT errors
+SELECT set_config(CASE WHEN current_setting('server_version_num')::int >= 160000
+					   THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END,
+				  'off', false) AS parallel_forced;
+
 -- 3. CREATE EXTENSION refuses a schema that another role prepared.
 CREATE ROLE hard_intruder LOGIN;
 CREATE DATABASE hard_guard;

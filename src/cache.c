@@ -744,7 +744,9 @@ typedef struct TcPendingPut
 	TcFillGuard guard;
 	uint32		keyslot;
 	bool		drop;			/* slots this transaction invalidated */
-	bool		dead;			/* replaced, deleted or rolled back */
+	int			killed;			/* 0: live; > 0: replaced or deleted at
+								 * that nesting level (a rollback to it
+								 * revives the put); -1: rolled back */
 	int			level;
 } TcPendingPut;
 
@@ -766,7 +768,7 @@ tc_pending_find(const TcCacheKey *k)
 	{
 		TcPendingPut *p = &tc_pending_puts[i];
 
-		if (!p->dead && p->k.hash == k->hash && p->k.len == k->len &&
+		if (p->killed == 0 && p->k.hash == k->hash && p->k.len == k->len &&
 			memcmp(p->k.data, k->data, k->len) == 0)
 			return p;
 	}
@@ -784,7 +786,7 @@ tc_pending_kill(const TcCacheKey *k)
 	TcPendingPut *p;
 
 	while ((p = tc_pending_find(k)) != NULL)
-		p->dead = true;
+		p->killed = GetCurrentTransactionNestLevel();
 }
 
 /* What this transaction itself did to a key. */
@@ -858,7 +860,7 @@ tc_pending_add(const TcCacheKey *k, Size blocksize, Jsonb *value, Oid typid,
 	p->guard = *g;
 	p->keyslot = keyslot;
 	p->drop = drop;
-	p->dead = false;
+	p->killed = 0;
 	p->level = GetCurrentTransactionNestLevel();
 	MemoryContextSwitchTo(old);
 	tc_npending_puts++;
@@ -884,13 +886,17 @@ tc_cache_pending_puts_at_end(bool commit, int level)
 		{
 			TcPendingPut *p = &tc_pending_puts[i];
 
-			if (p->level >= level)
+			if (commit)
 			{
-				if (commit)
+				if (p->level >= level)
 					p->level = level - 1;
-				else
-					p->dead = true;
+				if (p->killed >= level)
+					p->killed = level - 1;
 			}
+			else if (p->level >= level)
+				p->killed = -1;
+			else if (p->killed >= level)
+				p->killed = 0;	/* what killed it was rolled back */
 		}
 		return;
 	}
@@ -901,7 +907,7 @@ tc_cache_pending_puts_at_end(bool commit, int level)
 			TcPendingPut *p = &tc_pending_puts[i];
 			TcShard    *shard = tc_shard(p->k.shard);
 
-			if (p->dead)
+			if (p->killed != 0)
 				continue;
 			if (p->drop || !tc_fill_still_allowed(&p->guard, p->keyslot,
 												  p->tags.slots, p->tags.n))
@@ -1075,6 +1081,20 @@ tc_cache_put(PG_FUNCTION_ARGS)
 }
 
 /*
+ * tc_check_put_args
+ *		Check a ttl and a tags argument as put() would, without storing:
+ *		fetch() checks its arguments before it runs its query.
+ */
+void
+tc_check_put_args(Interval *ttl, ArrayType *tagarr)
+{
+	TcTags		tags;
+
+	(void) tc_expiry(ttl, GetCurrentTimestamp());
+	tc_parse_tags(tagarr, &tags);
+}
+
+/*
  * tc_put_value
  *		The work of put() (and of fetch() after its query): check, validate
  *		and store value under k, guarded.  Returns true if it was stored (or
@@ -1138,10 +1158,14 @@ tc_put_value(const TcCacheKey *kp, Jsonb *value, Interval *ttl, Oid typid,
 	if (tc_transactional_put && IsTransactionBlock())
 	{
 		/* a refused fill is not kept: a miss for this transaction too */
-		if ((allowed || own) &&
-			tc_pending_add(&k, blocksize, value, typid, expires_at, &tags,
-						   &guard, keyslot, own))
-			return true;
+		if (allowed || own)
+		{
+			if (tc_pending_add(&k, blocksize, value, typid, expires_at, &tags,
+							   &guard, keyslot, own))
+				return true;
+			/* past the bounds: the key is a miss, here and after commit */
+			tc_pending_delete(&ck);
+		}
 	}
 	else if (allowed)
 	{
@@ -1393,6 +1417,17 @@ tc_cache_get_many(PG_FUNCTION_ARGS)
 			continue;
 		}
 		i = end;
+	}
+
+	/* misses are leases, as get()'s are (the last TC_LEASES of them) */
+	for (i = Max(0, nkeys - 256); i < nkeys; i++)
+	{
+		TcCohKey	ck;
+
+		if (keys[i].valoff >= 0 || keys[i].own != NULL || keys[i].skip)
+			continue;
+		tc_coh_key(&keys[i].k, &ck);
+		tc_lease_note(&ck);
 	}
 
 	qsort(keys, nkeys, sizeof(TcManyKey), tc_many_index_cmp);
@@ -1690,9 +1725,9 @@ tc_cache_clear(PG_FUNCTION_ARGS)
 	tc_require_cache();
 	/* this transaction's own pending puts go too, and count */
 	for (int i = 0; i < tc_npending_puts; i++)
-		if (!tc_pending_puts[i].dead)
+		if (tc_pending_puts[i].killed == 0)
 		{
-			tc_pending_puts[i].dead = true;
+			tc_pending_puts[i].killed = GetCurrentTransactionNestLevel();
 			own++;
 		}
 	PG_RETURN_INT64((int64) (own + tc_sweep_database(MyDatabaseId, true)));
@@ -2088,7 +2123,7 @@ tc_cache_entries(PG_FUNCTION_ARGS)
 		Datum		tagd[TC_MAX_TAGS];
 		const char *t = p->tags.text;
 
-		if (p->dead || (p->expires_at != TC_NO_EXPIRY &&
+		if (p->killed != 0 || (p->expires_at != TC_NO_EXPIRY &&
 						GetCurrentTimestamp() >= p->expires_at))
 			continue;
 		values[0] = PointerGetDatum(cstring_to_text_with_len(p->k.data, p->k.len));

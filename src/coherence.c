@@ -455,6 +455,11 @@ tc_own_slot_pending(uint32 slot)
 static void
 tc_own_begin(void)
 {
+	if (IsInParallelMode())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("cannot invalidate typed_cache entries during a parallel operation"),
+				 errhint("Mark functions that call typed_cache.invalidate() or delete() PARALLEL UNSAFE.")));
 	if (tc_own_bitmap == NULL)
 	{
 		tc_own_bitmap = MemoryContextAllocZero(TopMemoryContext,
@@ -781,6 +786,17 @@ tc_invalidate(PG_FUNCTION_ARGS)
 		if (nulls[i])
 			continue;
 		t = DatumGetTextPP(elems[i]);
+		/* as put() checks them: no entry can carry such a tag */
+		if (VARSIZE_ANY_EXHDR(t) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cache tags must not be empty")));
+		if (VARSIZE_ANY_EXHDR(t) > TC_MAX_TAG_BYTES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("cache tag is too long"),
+					 errdetail("The tag has %zu bytes; tags are limited to %d bytes.",
+							   VARSIZE_ANY_EXHDR(t), TC_MAX_TAG_BYTES)));
 		tc_invalidate_slot(tc_tag_slot(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
 	}
 	PG_RETURN_VOID();

@@ -213,6 +213,11 @@ tc_fetch_query(const char *query)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute(query, false, 2);
+	if (ret == SPI_ERROR_TRANSACTION)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("fetch query cannot control transactions"),
+				 errhint("Give fetch() a SELECT of one jsonb column.")));
 	if (ret < 0 || SPI_tuptable == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -353,6 +358,8 @@ tc_fetch(PG_FUNCTION_ARGS)
 				 errmsg("fetch query must not be null")));
 	tc_make_key(PG_GETARG_TEXT_PP(0), &k);
 	query = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	/* bad arguments fail before the query runs, and on a hit too */
+	tc_check_put_args(ttl, tags);
 
 	/* read; on a miss lead, or wait and read again (at most twice) */
 	for (int attempt = 0; attempt < 3; attempt++)
@@ -377,7 +384,10 @@ tc_fetch(PG_FUNCTION_ARGS)
 		for (int i = tc_nheld - 1; i >= 0; i--)
 			if (tc_held[i].index == index)
 			{
-				tc_held[i] = tc_held[--tc_nheld];
+				/* keep the others in order of level */
+				memmove(&tc_held[i], &tc_held[i + 1],
+						sizeof(TcHeld) * (tc_nheld - i - 1));
+				tc_nheld--;
 				break;
 			}
 		tc_flight_release(index);

@@ -407,6 +407,18 @@ tc_check_registrable(Oid typid)
 				 errhint("Register the composite type the domain is based on.")));
 	if (!tc_type_ownercheck(typid, GetUserId()))
 		aclcheck_error_type(ACLCHECK_NOT_OWNER, typid);
+
+	/*
+	 * A temporary type disappears with its session without firing sql_drop,
+	 * which would leave its registration behind for a later type of the
+	 * same OID.
+	 */
+	if (isAnyTempNamespace(get_rel_namespace(get_typ_typrelid(typid))))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot register temporary type %s", format_type_be(typid)),
+				 errdetail("A temporary type goes away with its session, and its registration would outlive it."),
+				 errhint("Register a type of a permanent schema; temporary types can be projected without registration.")));
 	return get_typ_typrelid(typid);
 }
 
