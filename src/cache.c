@@ -789,6 +789,27 @@ tc_pending_kill(const TcCacheKey *k)
 		p->killed = GetCurrentTransactionNestLevel();
 }
 
+/*
+ * tc_cache_pending_kill_slot
+ *		This transaction invalidated tag slot (UINT32_MAX: everything): its
+ *		own pending puts that carry the tag are invalidated with it (a
+ *		rollback to before the invalidation gives them back).
+ */
+void
+tc_cache_pending_kill_slot(uint32 slot)
+{
+	for (int i = 0; i < tc_npending_puts; i++)
+	{
+		TcPendingPut *p = &tc_pending_puts[i];
+		bool		hit = (slot == UINT32_MAX);
+
+		for (int j = 0; j < p->tags.n && !hit; j++)
+			hit = (p->tags.slots[j] == slot);
+		if (hit && p->killed == 0)
+			p->killed = GetCurrentTransactionNestLevel();
+	}
+}
+
 /* What this transaction itself did to a key. */
 typedef enum TcOwnState
 {

@@ -487,6 +487,8 @@ tc_invalidate_slot(uint32 slot)
 		return;
 	}
 	tc_own_begin();
+	/* this transaction's own earlier puts with the tag are invalidated too */
+	tc_cache_pending_kill_slot(slot);
 	if (tc_own_bitmap[slot >> 3] & (1 << (slot & 7)))
 		return;
 	if (tc_nown == tc_own_cap)
@@ -510,6 +512,7 @@ void
 tc_invalidate_database(void)
 {
 	tc_own_begin();
+	tc_cache_pending_kill_slot(UINT32_MAX);
 	if (tc_escalated_level == 0 ||
 		GetCurrentTransactionNestLevel() < tc_escalated_level)
 		tc_escalated_level = GetCurrentTransactionNestLevel();

@@ -118,5 +118,6 @@ extern void tc_cache_delete_key(const char *key, uint32 len, uint32 hash,
 extern void tc_cache_clear_database(void);
 extern void tc_cache_pending_puts_at_end(bool commit, int level);
 extern void tc_cache_count_invalidations(uint32 slot, uint64 n);
+extern void tc_cache_pending_kill_slot(uint32 slot);
 
 #endif							/* TYPED_CACHE_COHERENCE_H */

@@ -229,6 +229,8 @@ tc_fetch_query(const char *query)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("fetch query must return one column of type jsonb"),
+				 SPI_tuptable->tupdesc->natts == 0 ?
+				 errdetail("The query returns no columns.") :
 				 errdetail("The query returns %d column(s), the first of type %s.",
 						   SPI_tuptable->tupdesc->natts,
 						   format_type_be(SPI_gettypeid(SPI_tuptable->tupdesc, 1))),
