@@ -619,12 +619,7 @@ tc_parse_tags(ArrayType *arr, TcTags *t)
 	t->text = NULL;
 	if (arr == NULL)
 		return;
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("tags must be a one-dimensional array")));
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
-					  &elems, &nulls, &n);
+	tc_tags_deconstruct(arr, &elems, &nulls, &n);
 	if (n > TC_MAX_TAGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -640,16 +635,7 @@ tc_parse_tags(ArrayType *arr, TcTags *t)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("cache tags must not be null")));
 		len = VARSIZE_ANY_EXHDR(DatumGetTextPP(elems[i]));
-		if (len == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("cache tags must not be empty")));
-		if (len > TC_MAX_TAG_BYTES)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("cache tag is too long"),
-					 errdetail("The tag has %zu bytes; tags are limited to %d bytes.",
-							   len, TC_MAX_TAG_BYTES)));
+		tc_check_tag(len);
 		bytes += len + 1;
 	}
 	t->text = p = palloc(Max(bytes, 1));

@@ -86,6 +86,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "cache.h"
 #include "coherence.h"
 
 /* Deleted keys one transaction remembers before escalating. */
@@ -754,6 +755,40 @@ tc_coherence_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 }
 
 /*
+ * tc_tags_deconstruct
+ *		The elements of a tags argument, which must be one-dimensional.
+ */
+void
+tc_tags_deconstruct(ArrayType *arr, Datum **elems, bool **nulls, int *n)
+{
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tags must be a one-dimensional array")));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
+					  elems, nulls, n);
+}
+
+/*
+ * tc_check_tag
+ *		Raise an error unless a tag of len bytes is allowed.
+ */
+void
+tc_check_tag(Size len)
+{
+	if (len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cache tags must not be empty")));
+	if (len > TC_MAX_TAG_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cache tag is too long"),
+				 errdetail("The tag has %zu bytes; tags are limited to %d bytes.",
+						   len, TC_MAX_TAG_BYTES)));
+}
+
+/*
  * tc_invalidate
  *		typed_cache.invalidate(tags text[]): invalidate, in the current
  *		database, every entry that carries any of the tags, when this
@@ -768,38 +803,20 @@ tc_invalidate(PG_FUNCTION_ARGS)
 	bool	   *nulls;
 	int			n;
 
-	if (tc_coh == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("typed_cache shared-memory cache is not available"),
-				 errhint("Add typed_cache to shared_preload_libraries and restart the server.")));
+	tc_require_cache();
 	if (PG_ARGISNULL(0))
 		PG_RETURN_VOID();
 	arr = PG_GETARG_ARRAYTYPE_P(0);
-	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("tags must be a one-dimensional array")));
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
-					  &elems, &nulls, &n);
+	tc_tags_deconstruct(arr, &elems, &nulls, &n);
 	for (int i = 0; i < n; i++)
 	{
 		text	   *t;
 
 		if (nulls[i])
 			continue;
+		/* as put() checks them: no entry can carry another tag */
 		t = DatumGetTextPP(elems[i]);
-		/* as put() checks them: no entry can carry such a tag */
-		if (VARSIZE_ANY_EXHDR(t) == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("cache tags must not be empty")));
-		if (VARSIZE_ANY_EXHDR(t) > TC_MAX_TAG_BYTES)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("cache tag is too long"),
-					 errdetail("The tag has %zu bytes; tags are limited to %d bytes.",
-							   VARSIZE_ANY_EXHDR(t), TC_MAX_TAG_BYTES)));
+		tc_check_tag(VARSIZE_ANY_EXHDR(t));
 		tc_invalidate_slot(tc_tag_slot(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
 	}
 	PG_RETURN_VOID();

@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "port/atomics.h"
+#include "utils/array.h"
 #include "utils/timestamp.h"
 
 /* Most tags one entry may carry. */
@@ -73,6 +74,9 @@ extern Size tc_coherence_shmem_size(void);
 extern void tc_coherence_shmem_startup(void);
 
 extern uint32 tc_tag_slot(const char *tag, int len);
+extern void tc_tags_deconstruct(ArrayType *arr, Datum **elems, bool **nulls,
+								int *n);
+extern void tc_check_tag(Size len);
 extern uint32 tc_key_slot(uint32 keyhash);
 
 /* fills */

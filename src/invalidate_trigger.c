@@ -39,6 +39,7 @@
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
 
+#include "cache.h"
 #include "coherence.h"
 
 /* One piece of a template: literal text, or a column. */
@@ -261,11 +262,7 @@ tc_invalidate_trigger(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("typed_cache.invalidate_trigger() must be called as a trigger")));
-	if (tc_coh == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("typed_cache shared-memory cache is not available"),
-				 errhint("Add typed_cache to shared_preload_libraries and restart the server.")));
+	tc_require_cache();
 	ev = td->tg_event;
 	plan = tc_trigger_plan(fcinfo, td);
 	initStringInfo(&buf);
