@@ -389,8 +389,9 @@ tc_cache_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
-	tc_coherence_init();
+	/* fetch's callbacks run after coherence's: flights end after puts */
 	tc_fetch_init();
+	tc_coherence_init();
 
 	/*
 	 * Sizes of shared memory only exist when the library is preloaded;
@@ -657,11 +658,13 @@ tc_parse_tags(ArrayType *arr, TcTags *t)
  *		Write an entry into shard s under key, replacing any previous one:
  *		the part of put() that runs under the exclusive lock.  Cannot fail
  *		(blocksize was checked against the shard's capacity), so it may run
- *		at commit.  Counts the put, evictions and expirations.
+ *		at commit.  Counts the put, evictions and expirations.  Returns
+ *		false, storing nothing, if keyslot was invalidated after fill_seq.
  */
-static void
+static bool
 tc_store(const TcCacheKey *k, Size blocksize, Jsonb *value, Oid typid,
-		 TimestampTz expires_at, const TcTags *tags, uint64 fill_seq)
+		 TimestampTz expires_at, const TcTags *tags, uint64 fill_seq,
+		 uint32 keyslot)
 {
 	TcShard    *shard = tc_shard(k->shard);
 	LWLock	   *lock = tc_shard_lock(k->shard);
@@ -673,6 +676,18 @@ tc_store(const TcCacheKey *k, Size blocksize, Jsonb *value, Oid typid,
 
 	tc_shard_prefetch_chain(shard, k->hash);
 	LWLockAcquire(lock, LW_EXCLUSIVE);
+
+	/*
+	 * The key's slot again, under the lock that a committing delete takes
+	 * to remove the key: a delete that marked the slot (or committed) since
+	 * the fill was checked makes it stale.  Reads do not check an entry's
+	 * key slot, so this is the last chance.
+	 */
+	if (!tc_key_slot_unchanged(keyslot, fill_seq))
+	{
+		LWLockRelease(lock);
+		return false;
+	}
 	e = tc_shard_lookup(shard, k->hash, MyDatabaseId, k->data, k->len);
 	room.expired = room.evicted = 0;
 	if (e != NULL)
@@ -716,6 +731,7 @@ tc_store(const TcCacheKey *k, Size blocksize, Jsonb *value, Oid typid,
 	if (room.expired > 0 || replaced_expired)
 		pg_atomic_fetch_add_u64(&shard->stats.expirations,
 								room.expired + (replaced_expired ? 1 : 0));
+	return true;
 }
 
 /* A put kept until its transaction commits (typed_cache.transactional_put). */
@@ -922,8 +938,9 @@ tc_cache_pending_puts_at_end(bool commit, int level)
 				pg_atomic_fetch_add_u64(&shard->stats.stale_refusals, 1);
 				continue;
 			}
-			tc_store(&p->k, p->blocksize, p->value, p->typid, p->expires_at,
-					 &p->tags, p->guard.seq);
+			if (!tc_store(&p->k, p->blocksize, p->value, p->typid,
+						  p->expires_at, &p->tags, p->guard.seq, p->keyslot))
+				pg_atomic_fetch_add_u64(&shard->stats.stale_refusals, 1);
 		}
 	}
 	/* the memory goes with TopTransactionContext */
@@ -1088,6 +1105,16 @@ tc_cache_put(PG_FUNCTION_ARGS)
 }
 
 /*
+ * tc_put_deferred
+ *		True if a put now would be kept until commit.
+ */
+bool
+tc_put_deferred(void)
+{
+	return tc_transactional_put && IsTransactionBlock();
+}
+
+/*
  * tc_check_put_args
  *		Check a ttl and a tags argument as put() would, without storing:
  *		fetch() checks its arguments before it runs its query.
@@ -1177,8 +1204,9 @@ tc_put_value(const TcCacheKey *kp, Jsonb *value, Interval *ttl, Oid typid,
 	else if (allowed)
 	{
 		tc_pending_kill(&k);
-		tc_store(&k, blocksize, value, typid, expires_at, &tags, guard.seq);
-		return true;
+		if (tc_store(&k, blocksize, value, typid, expires_at, &tags,
+					 guard.seq, keyslot))
+			return true;
 	}
 	pg_atomic_fetch_add_u64(&shard->stats.stale_refusals, 1);
 	return false;

@@ -35,6 +35,7 @@ extern void tc_make_key(text *key, TcCacheKey *k);
 extern char *tc_key_cstring(const TcCacheKey *k);
 extern TcShard *tc_shard(uint32 i);
 extern Jsonb *tc_lookup_copy(const TcCacheKey *k, Oid *typid);
+extern bool tc_put_deferred(void);
 extern void tc_check_put_args(Interval *ttl, ArrayType *tagarr);
 extern bool tc_put_value(const TcCacheKey *k, Jsonb *value, Interval *ttl,
 						 Oid typid, ArrayType *tagarr);

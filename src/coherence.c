@@ -100,7 +100,7 @@ static int	tc_tag_slots = 65536;
 
 TcCoherence *tc_coh = NULL;
 pg_atomic_uint64 *tc_coh_inval_seq = NULL;
-static TcTagSlot *tc_coh_slots = NULL;
+TcTagSlot  *tc_coh_slots = NULL;
 
 /* ---- this backend's transaction state ---- */
 
@@ -664,7 +664,14 @@ tc_coherence_xact_callback(XactEvent event, void *arg)
 			if (!tc_own_pending)
 				break;
 			tc_commit_fxid = GetTopFullTransactionId();
-			/* deleted keys and, on escalation, the database's entries */
+
+			/*
+			 * Mark first, then remove deleted keys (on escalation, the
+			 * database's entries): a fill that stores after the removal
+			 * sees the mark under the shard lock and is refused.
+			 */
+			tc_own_apply(XACT_EVENT_PRE_COMMIT);
+			tc_marked = true;
 			if (tc_escalated_level > 0)
 				tc_cache_clear_database();
 			else
@@ -673,8 +680,6 @@ tc_coherence_xact_callback(XactEvent event, void *arg)
 										tc_own_deletes[i].len,
 										tc_own_deletes[i].hash,
 										tc_own_deletes[i].shard);
-			tc_own_apply(XACT_EVENT_PRE_COMMIT);
-			tc_marked = true;
 			break;
 		case XACT_EVENT_PRE_PREPARE:
 			if (tc_own_pending)

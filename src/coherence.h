@@ -51,6 +51,7 @@ typedef struct TcCoherence
 
 extern TcCoherence *tc_coh;
 extern pg_atomic_uint64 *tc_coh_inval_seq;
+extern TcTagSlot *tc_coh_slots;
 
 /* What a fill is checked against (see coherence.c). */
 typedef struct TcFillGuard
@@ -114,6 +115,18 @@ tc_entry_tags_valid(uint64 fill_seq, const uint32 *slots, int ntags)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * tc_key_slot_unchanged
+ *		True if nothing is committing an invalidation of slot and it was not
+ *		invalidated after seq.  Reads atomics only.
+ */
+static inline bool
+tc_key_slot_unchanged(uint32 slot, uint64 seq)
+{
+	return pg_atomic_read_u32(&tc_coh_slots[slot].marks) == 0 &&
+		pg_atomic_read_u64(&tc_coh_inval_seq[slot]) <= seq;
 }
 
 /* cache.c: the shared-memory side of a transaction's end (cannot fail) */

@@ -378,8 +378,16 @@ tc_fetch(PG_FUNCTION_ARGS)
 
 	pg_atomic_fetch_add_u64(&tc_shard(k.shard)->stats.fetch_queries, 1);
 	value = tc_fetch_query(query);
-	if (value != NULL)
-		(void) tc_put_value(&k, value, ttl, InvalidOid, tags);
+	if (value != NULL && tc_put_value(&k, value, ttl, InvalidOid, tags) &&
+		tc_put_deferred())
+	{
+		/*
+		 * Kept until commit: waiters could not read it yet, so the flight
+		 * ends with the transaction (tc_fetch_xact_callback), after the
+		 * put is stored.
+		 */
+		join = TC_JOIN_ALONE;
+	}
 	if (join == TC_JOIN_LEAD)
 	{
 		/* published (or refused): let the waiters read */
