@@ -659,34 +659,47 @@ tc_parse_tags(ArrayType *arr, TcTags *t)
  *		the part of put() that runs under the exclusive lock.  Cannot fail
  *		(blocksize was checked against the shard's capacity), so it may run
  *		at commit.  Counts the put, evictions and expirations.  Returns
- *		false, storing nothing, if keyslot was invalidated after fill_seq.
+ *		false, storing nothing, if the key slot refuses the fill (see
+ *		tc_key_fill_state; at commit, guard->xmin was set when the put was
+ *		made).  now is the caller's current time.
  */
 static bool
 tc_store(const TcCacheKey *k, Size blocksize, Jsonb *value, Oid typid,
-		 TimestampTz expires_at, const TcTags *tags, uint64 fill_seq,
-		 uint32 keyslot)
+		 TimestampTz expires_at, const TcTags *tags, TcFillGuard *guard,
+		 uint32 keyslot, TimestampTz now)
 {
 	TcShard    *shard = tc_shard(k->shard);
 	LWLock	   *lock = tc_shard_lock(k->shard);
-	TimestampTz now = GetCurrentTimestamp();
 	Size		vallen = VARSIZE(value);
 	TcEntry    *e;
 	TcRoomResult room;
 	bool		replaced_expired = false;
 
 	tc_shard_prefetch_chain(shard, k->hash);
+	/* a horizon will be compared: the snapshot's xmin, before the lock */
+	if (pg_atomic_read_u64(&shard->keys.horizon) != 0)
+		tc_fill_guard_xmin(guard);
 	LWLockAcquire(lock, LW_EXCLUSIVE);
 
 	/*
-	 * The key's slot again, under the lock that a committing delete takes
-	 * to remove the key: a delete that marked the slot (or committed) since
-	 * the fill was checked makes it stale.  Reads do not check an entry's
-	 * key slot, so this is the last chance.
+	 * The key's slot, under the lock that a committing delete takes to
+	 * remove the key: a delete that marked the slot (or committed) since
+	 * the guard was taken, or whose transaction the value's snapshot does
+	 * not see, makes the value stale.  Reads do not check an entry's key
+	 * slot, so this is the last chance.  Comparing the horizon may need the
+	 * snapshot's xmin, which is not computed under the lock.
 	 */
-	if (!tc_key_slot_unchanged(keyslot, fill_seq))
+	for (;;)
 	{
+		TcFillState st = tc_key_fill_state(guard, keyslot, &shard->keys);
+
+		if (st == TC_FILL_OK)
+			break;
 		LWLockRelease(lock);
-		return false;
+		if (st == TC_FILL_REFUSED)
+			return false;
+		tc_fill_guard_xmin(guard);
+		LWLockAcquire(lock, LW_EXCLUSIVE);
 	}
 	e = tc_shard_lookup(shard, k->hash, MyDatabaseId, k->data, k->len);
 	room.expired = room.evicted = 0;
@@ -716,7 +729,7 @@ tc_store(const TcCacheKey *k, Size blocksize, Jsonb *value, Oid typid,
 	e->tagbytes = tags->bytes;
 	if (tags->n > 0)
 	{
-		TcEntryFillSeq(e) = fill_seq;
+		TcEntryFillSeq(e) = guard->seq;
 		memcpy(TcEntrySlots(e), tags->slots, sizeof(uint32) * tags->n);
 		memcpy(TcEntryTags(e), tags->text, tags->bytes);
 	}
@@ -925,6 +938,8 @@ tc_cache_pending_puts_at_end(bool commit, int level)
 	}
 	if (commit && tc_cache != NULL)
 	{
+		TimestampTz now = GetCurrentTimestamp();
+
 		for (int i = 0; i < tc_npending_puts; i++)
 		{
 			TcPendingPut *p = &tc_pending_puts[i];
@@ -938,8 +953,17 @@ tc_cache_pending_puts_at_end(bool commit, int level)
 				pg_atomic_fetch_add_u64(&shard->stats.stale_refusals, 1);
 				continue;
 			}
+			/*
+			 * The key slot's horizon was compared when the put was made,
+			 * and it cannot have grown since unless the slot's counter
+			 * moved past the guard's (which refuses): if no xmin was
+			 * needed then, none is needed now.
+			 */
+			if (p->guard.xmin == 0)
+				p->guard.xmin = PG_UINT64_MAX;
 			if (!tc_store(&p->k, p->blocksize, p->value, p->typid,
-						  p->expires_at, &p->tags, p->guard.seq, p->keyslot))
+						  p->expires_at, &p->tags, &p->guard, p->keyslot,
+						  now))
 				pg_atomic_fetch_add_u64(&shard->stats.stale_refusals, 1);
 		}
 	}
@@ -1143,13 +1167,16 @@ tc_put_value(const TcCacheKey *kp, Jsonb *value, Interval *ttl, Oid typid,
 	Size		vallen;
 	Size		blocksize;
 	TcShard    *shard;
+	TimestampTz now;
 	TimestampTz expires_at;
 	TcTags		tags;
 	TcFillGuard guard;
 	uint32		keyslot;
+	bool		deferred;
 	bool		allowed;
 	bool		own;
 
+	keyslot = tc_key_slot(k.hash);
 	tc_parse_tags(tagarr, &tags);
 	shard = tc_shard(k.shard);
 
@@ -1183,13 +1210,26 @@ tc_put_value(const TcCacheKey *kp, Jsonb *value, Interval *ttl, Oid typid,
 	if (OidIsValid(typid))
 		tc_validate_value(value, typid);
 
-	expires_at = tc_expiry(ttl, GetCurrentTimestamp());
+	/*
+	 * The clock is read while the bucket (prefetched by tc_make_key) comes
+	 * in; then the entry's chain is started, and the checks below run while
+	 * it comes in.
+	 */
+	now = GetCurrentTimestamp();
+	expires_at = tc_expiry(ttl, now);
+	tc_shard_prefetch_chain(shard, k.hash);
 	tc_coh_key(&k, &ck);
 	tc_fill_guard(&ck, &guard);
-	keyslot = tc_key_slot(k.hash);
-	allowed = tc_fill_allowed(&guard, keyslot, tags.slots, tags.n, &own);
+	deferred = tc_transactional_put && IsTransactionBlock();
 
-	if (tc_transactional_put && IsTransactionBlock())
+	/*
+	 * A put stored now has its key slot checked by tc_store, under the
+	 * shard lock; one kept for commit has it checked now, with this
+	 * statement's snapshot, and again at commit.
+	 */
+	allowed = tc_fill_allowed(&guard, keyslot, tags.slots, tags.n, deferred,
+							  &own);
+	if (deferred)
 	{
 		/* a refused fill is not kept: a miss for this transaction too */
 		if (allowed || own)
@@ -1205,7 +1245,7 @@ tc_put_value(const TcCacheKey *kp, Jsonb *value, Interval *ttl, Oid typid,
 	{
 		tc_pending_kill(&k);
 		if (tc_store(&k, blocksize, value, typid, expires_at, &tags,
-					 guard.seq, keyslot))
+					 &guard, keyslot, now))
 			return true;
 	}
 	pg_atomic_fetch_add_u64(&shard->stats.stale_refusals, 1);
@@ -1733,6 +1773,26 @@ void
 tc_cache_clear_database(void)
 {
 	(void) tc_sweep_database(MyDatabaseId, false);
+}
+
+/*
+ * tc_cache_nshards
+ *		Number of shards.
+ */
+uint32
+tc_cache_nshards(void)
+{
+	return tc_cache->nshards;
+}
+
+/*
+ * tc_cache_key_summary
+ *		The summary of what deletes did to shard's keys (cache_shard.h).
+ */
+TcTagSlot *
+tc_cache_key_summary(uint32 shard)
+{
+	return &tc_shard(shard)->keys;
 }
 
 /*

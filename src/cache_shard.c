@@ -324,6 +324,9 @@ tc_shard_init(TcShard *shard, Size shard_bytes)
 	*block_hdr(shard, arena_end(shard)) = TC_BLOCK_INUSE;
 	make_free_block(shard, 8, arena_end(shard) - 8);
 
+	pg_atomic_init_u64(&shard->keys.inval_seq, 0);
+	pg_atomic_init_u64(&shard->keys.horizon, 0);
+	pg_atomic_init_u32(&shard->keys.marks, 0);
 	pg_atomic_init_u64(&shard->stats.hits, 0);
 	pg_atomic_init_u64(&shard->stats.misses, 0);
 	pg_atomic_init_u64(&shard->stats.puts, 0);

@@ -34,6 +34,8 @@
 #include "datatype/timestamp.h"
 #include "port/atomics.h"
 
+#include "coherence.h"
+
 /* Largest value of an entry's CLOCK usage counter (2 bits). */
 #define TC_USAGE_MAX		3
 
@@ -104,6 +106,13 @@ typedef struct TcShardStats
 /*
  * Shard header.  The bucket array and the arena follow it in shared memory
  * at the offsets recorded here (relative to the header).
+ *
+ * keys is a summary of what committing deletes did to the key slots of this
+ * shard's keys, kept in the line every lookup reads: the invalidation
+ * sequence of the last step, the largest horizon and the deletes committing
+ * now, each an upper bound of the same figure of any of those key slots.  A
+ * fill that the summary allows needs no look at its key slot (see
+ * tc_key_fill_state).
  */
 typedef struct TcShard
 {
@@ -111,6 +120,7 @@ typedef struct TcShard
 	uint32		buckets_off;	/* offset of uint32 buckets[nbuckets] */
 	uint32		arena_off;		/* offset of the arena */
 	uint32		arena_size;		/* bytes of arena, a multiple of 8 */
+	TcTagSlot	keys;			/* what deletes did to its keys (below) */
 	uint32		hand;			/* CLOCK hand: offset of a block start */
 	uint32		sweep_bucket;	/* next bucket of the expiry sweep */
 	uint32		nentries;		/* live (possibly expired) entries */

@@ -57,8 +57,8 @@
  * reads see it) and applied at commit, after the checks above are made
  * again; a rollback (or rollback to a savepoint) discards it.
  *
- * Memory: 24 bytes per slot in shared memory (inval_seq 8, horizon 8,
- * marks 4 + padding); per backend a bitmap of nslots bits and a list of the
+ * Memory: 32 bytes per slot in shared memory (inval_seq 8, horizon 8,
+ * marks 4, padded so that a slot never straddles a cache line); per backend a bitmap of nslots bits and a list of the
  * slots this transaction invalidated.  Pending deleted keys and puts are
  * bounded; past the bound a transaction escalates (every slot, and every
  * entry of the database) or drops the put: less hit rate, never a stale
@@ -88,6 +88,7 @@
 
 #include "cache.h"
 #include "coherence.h"
+#include "compat.h"
 
 /* Deleted keys one transaction remembers before escalating. */
 #define TC_MAX_PENDING_DELETES	8192
@@ -99,7 +100,6 @@
 static int	tc_tag_slots = 65536;
 
 TcCoherence *tc_coh = NULL;
-pg_atomic_uint64 *tc_coh_inval_seq = NULL;
 TcTagSlot  *tc_coh_slots = NULL;
 
 /* ---- this backend's transaction state ---- */
@@ -178,7 +178,7 @@ tc_coherence_init(void)
 	if (process_shared_preload_libraries_in_progress)
 		DefineCustomIntVariable("typed_cache.tag_slots",
 								gettext_noop("Number of tag slots that invalidations are recorded in (a power of two)."),
-								gettext_noop("Tags hash into slots; a collision invalidates too much, never too little. Each slot takes 24 bytes of shared memory."),
+								gettext_noop("Tags hash into slots; a collision invalidates too much, never too little. Each slot takes 32 bytes of shared memory."),
 								&tc_tag_slots,
 								65536,
 								1024,
@@ -197,9 +197,9 @@ tc_coherence_init(void)
 Size
 tc_coherence_shmem_size(void)
 {
-	Size		size = MAXALIGN(sizeof(TcCoherence));
+	/* room to align the slots to a cache line */
+	Size		size = CACHELINEALIGN(sizeof(TcCoherence)) + PG_CACHE_LINE_SIZE;
 
-	size = add_size(size, mul_size(tc_tag_slots, sizeof(pg_atomic_uint64)));
 	size = add_size(size, mul_size(tc_tag_slots, sizeof(TcTagSlot)));
 	return size;
 }
@@ -215,16 +215,15 @@ tc_coherence_shmem_startup(void)
 
 	tc_coh = ShmemInitStruct("typed_cache coherence",
 							 tc_coherence_shmem_size(), &found);
-	tc_coh_inval_seq = (pg_atomic_uint64 *)
-		((char *) tc_coh + MAXALIGN(sizeof(TcCoherence)));
-	tc_coh_slots = (TcTagSlot *) (tc_coh_inval_seq + tc_tag_slots);
+	tc_coh_slots = (TcTagSlot *)
+		CACHELINEALIGN((char *) tc_coh + sizeof(TcCoherence));
 	if (!found)
 	{
 		pg_atomic_init_u64(&tc_coh->seq, 1);
 		tc_coh->nslots = tc_tag_slots;
 		for (int i = 0; i < tc_tag_slots; i++)
 		{
-			pg_atomic_init_u64(&tc_coh_inval_seq[i], 0);
+			pg_atomic_init_u64(&tc_coh_slots[i].inval_seq, 0);
 			pg_atomic_init_u64(&tc_coh_slots[i].horizon, 0);
 			pg_atomic_init_u32(&tc_coh_slots[i].marks, 0);
 		}
@@ -266,8 +265,21 @@ tc_snapshot_xmin(void)
 	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() :
 		GetTransactionSnapshot();
 	TransactionId xmin = snap->xmin;
-	FullTransactionId next = ReadNextFullTransactionId();
-	uint32		epoch = EpochFromFullTransactionId(next);
+	FullTransactionId next;
+	uint32		epoch;
+
+	/*
+	 * Any value of the next-xid counter read after the snapshot was taken
+	 * is at least its xmin and less than 2^31 ahead of it (the snapshot
+	 * holds the horizon back): enough to give xmin its epoch, so where a
+	 * 64-bit read cannot tear the counter is read without XidGenLock.
+	 */
+#ifdef PG_HAVE_8BYTE_SINGLE_COPY_ATOMICITY
+	next = *(volatile FullTransactionId *) &TC_TRANSAM_VARIABLES->nextXid;
+#else
+	next = ReadNextFullTransactionId();
+#endif
+	epoch = EpochFromFullTransactionId(next);
 
 	if (!TransactionIdIsNormal(xmin))
 		return U64FromFullTransactionId(next);
@@ -372,7 +384,7 @@ tc_slot_fill_ok(const TcFillGuard *g, uint32 slot, uint64 *xmin)
 	if (pg_atomic_read_u32(&s->marks) != 0)
 		return false;
 	if (g->from_lease &&
-		pg_atomic_read_u64(&tc_coh_inval_seq[slot]) > g->seq)
+		pg_atomic_read_u64(&tc_coh_slots[slot].inval_seq) > g->seq)
 		return false;
 	horizon = pg_atomic_read_u64(&s->horizon);
 	if (horizon == 0)
@@ -387,11 +399,12 @@ tc_slot_fill_ok(const TcFillGuard *g, uint32 slot, uint64 *xmin)
  *		May a value guarded by g be stored under the key slot and tag slots?
  *		*own is set if this transaction itself has invalidated one of them
  *		(its changes are not committed: the value must not reach others
- *		now).  Counts a refusal in stale_refusals.
+ *		now).  With check_key false the key slot's shared state is left to
+ *		tc_key_fill_state(), under the shard lock.
  */
 bool
-tc_fill_allowed(const TcFillGuard *g, uint32 keyslot, const uint32 *slots,
-				int nslots, bool *own)
+tc_fill_allowed(TcFillGuard *g, uint32 keyslot, const uint32 *slots,
+				int nslots, bool check_key, bool *own)
 {
 	uint64		xmin = g->xmin;
 	bool		ok;
@@ -407,10 +420,65 @@ tc_fill_allowed(const TcFillGuard *g, uint32 keyslot, const uint32 *slots,
 		if (*own)
 			return false;
 	}
-	ok = tc_slot_fill_ok(g, keyslot, &xmin);
+	ok = !check_key || tc_slot_fill_ok(g, keyslot, &xmin);
 	for (int i = 0; i < nslots && ok; i++)
 		ok = tc_slot_fill_ok(g, slots[i], &xmin);
+	g->xmin = xmin;
 	return ok;
+}
+
+/*
+ * tc_slot_fill_state
+ *		One slot's verdict for tc_key_fill_state.
+ */
+static inline TcFillState
+tc_slot_fill_state(const TcFillGuard *g, const TcTagSlot *s)
+{
+	uint64		horizon;
+
+	if (pg_atomic_read_u32(unconstify(pg_atomic_uint32 *, &s->marks)) != 0 ||
+		pg_atomic_read_u64(unconstify(pg_atomic_uint64 *, &s->inval_seq)) > g->seq)
+		return TC_FILL_REFUSED;
+	horizon = pg_atomic_read_u64(unconstify(pg_atomic_uint64 *, &s->horizon));
+	if (horizon == 0)
+		return TC_FILL_OK;
+	if (g->xmin == 0)
+		return TC_FILL_NEED_XMIN;
+	return horizon < g->xmin ? TC_FILL_OK : TC_FILL_REFUSED;
+}
+
+/*
+ * tc_key_fill_state
+ *		The key slot's part of a fill's checks, made under the shard lock
+ *		just before the value is stored: nothing is committing an
+ *		invalidation of the slot, it was not invalidated after the guard was
+ *		taken, and its horizon precedes the guard's xmin.  The shard's
+ *		summary of its keys' slots (keys) answers first, from a line the
+ *		lookup reads anyway; only when it cannot allow the fill is the key
+ *		slot itself read.  Reads atomics only; returns TC_FILL_NEED_XMIN
+ *		when a horizon must be compared and g->xmin is not known yet (the
+ *		caller computes it with tc_fill_guard_xmin() outside the lock and
+ *		asks again).
+ */
+TcFillState
+tc_key_fill_state(const TcFillGuard *g, uint32 keyslot, const TcTagSlot *keys)
+{
+	TcFillState st = tc_slot_fill_state(g, keys);
+
+	if (st != TC_FILL_REFUSED)
+		return st;
+	return tc_slot_fill_state(g, &tc_coh_slots[keyslot]);
+}
+
+/*
+ * tc_fill_guard_xmin
+ *		Set g->xmin, if not set yet, from the active snapshot.
+ */
+void
+tc_fill_guard_xmin(TcFillGuard *g)
+{
+	if (g->xmin == 0)
+		g->xmin = tc_snapshot_xmin();
 }
 
 /*
@@ -428,7 +496,7 @@ tc_fill_still_allowed(const TcFillGuard *g, uint32 keyslot,
 		uint32		s = i < 0 ? keyslot : slots[i];
 
 		if (pg_atomic_read_u32(&tc_coh_slots[s].marks) != 0 ||
-			pg_atomic_read_u64(&tc_coh_inval_seq[s]) > g->seq)
+			pg_atomic_read_u64(&tc_coh_slots[s].inval_seq) > g->seq)
 			return false;
 	}
 	return true;
@@ -483,7 +551,7 @@ tc_invalidate_slot(uint32 slot)
 	/* a standby has no transactions that change data: apply it now */
 	if (RecoveryInProgress())
 	{
-		pg_atomic_write_u64(&tc_coh_inval_seq[slot],
+		pg_atomic_write_u64(&tc_coh_slots[slot].inval_seq,
 							pg_atomic_add_fetch_u64(&tc_coh->seq, 1));
 		return;
 	}
@@ -575,18 +643,17 @@ tc_own_key_deleted(const TcCohKey *k)
 
 /*
  * tc_slot_commit_step
- *		Apply one step of this transaction's invalidation to slot s.
+ *		Apply one step of this transaction's invalidation to a slot (or to a
+ *		shard's summary of its keys).
  */
 static inline void
-tc_slot_commit_step(uint32 s, XactEvent event)
+tc_slot_commit_step(TcTagSlot *slot, XactEvent event)
 {
-	TcTagSlot  *slot = &tc_coh_slots[s];
-
 	if (event == XACT_EVENT_PRE_COMMIT)
 	{
 		pg_atomic_fetch_add_u32(&slot->marks, 1);
 		pg_memory_barrier();
-		pg_atomic_write_u64(&tc_coh_inval_seq[s],
+		pg_atomic_write_u64(&slot->inval_seq,
 							pg_atomic_add_fetch_u64(&tc_coh->seq, 1));
 	}
 	else if (event == XACT_EVENT_COMMIT)
@@ -598,7 +665,7 @@ tc_slot_commit_step(uint32 s, XactEvent event)
 			   !pg_atomic_compare_exchange_u64(&slot->horizon, &old, fx))
 			;
 		pg_write_barrier();
-		pg_atomic_write_u64(&tc_coh_inval_seq[s],
+		pg_atomic_write_u64(&slot->inval_seq,
 							pg_atomic_add_fetch_u64(&tc_coh->seq, 1));
 		pg_atomic_fetch_sub_u32(&slot->marks, 1);
 	}
@@ -617,17 +684,23 @@ tc_own_apply(XactEvent event)
 	if (tc_escalated_level > 0)
 	{
 		for (uint32 s = 0; s < tc_coh->nslots; s++)
-			tc_slot_commit_step(s, event);
+			tc_slot_commit_step(&tc_coh_slots[s], event);
+		for (uint32 sh = 0; sh < tc_cache_nshards(); sh++)
+			tc_slot_commit_step(tc_cache_key_summary(sh), event);
 		if (event == XACT_EVENT_COMMIT)
 			tc_cache_count_invalidations(0, 1);
 		return;
 	}
 	for (int i = 0; i < tc_nown; i++)
 	{
-		tc_slot_commit_step(tc_own_slots[i].slot, event);
+		tc_slot_commit_step(&tc_coh_slots[tc_own_slots[i].slot], event);
 		if (event == XACT_EVENT_COMMIT)
 			tc_cache_count_invalidations(tc_own_slots[i].slot, 1);
 	}
+	/* the summaries of the deleted keys' shards bound their key slots */
+	for (int i = 0; i < tc_nown_deletes; i++)
+		tc_slot_commit_step(tc_cache_key_summary(tc_own_deletes[i].shard),
+							event);
 }
 
 /*

@@ -33,24 +33,26 @@
  * Shared state: one global invalidation sequence, and per tag slot the
  * sequence number of its last invalidation (read by every read of a tagged
  * entry), the newest transaction that invalidated it (its horizon) and the
- * number of transactions committing an invalidation of it right now.
+ * number of transactions committing an invalidation of it right now.  A
+ * slot is 32 bytes, aligned, so that everything a put or a read checks of
+ * one slot is in one cache line.
  */
 typedef struct TcTagSlot
 {
+	pg_atomic_uint64 inval_seq; /* seq of its last invalidation, or 0 */
 	pg_atomic_uint64 horizon;	/* max FullTransactionId, as uint64, or 0 */
 	pg_atomic_uint32 marks;		/* invalidating transactions committing */
-	uint32		pad;
+	uint32		pad[3];
 } TcTagSlot;
 
 typedef struct TcCoherence
 {
 	pg_atomic_uint64 seq;		/* last invalidation sequence number */
 	uint32		nslots;			/* a power of two */
-	/* then pg_atomic_uint64 inval_seq[nslots], TcTagSlot slots[nslots] */
+	/* then, cache-line aligned, TcTagSlot slots[nslots] */
 } TcCoherence;
 
 extern TcCoherence *tc_coh;
-extern pg_atomic_uint64 *tc_coh_inval_seq;
 extern TcTagSlot *tc_coh_slots;
 
 /* What a fill is checked against (see coherence.c). */
@@ -60,6 +62,14 @@ typedef struct TcFillGuard
 	uint64		xmin;			/* full xmin of the computing snapshot */
 	bool		from_lease;
 } TcFillGuard;
+
+/* The key slot's verdict on a fill (tc_key_fill_state). */
+typedef enum TcFillState
+{
+	TC_FILL_OK,
+	TC_FILL_REFUSED,
+	TC_FILL_NEED_XMIN
+} TcFillState;
 
 /* A key, as coherence.c needs it. */
 typedef struct TcCohKey
@@ -82,8 +92,12 @@ extern uint32 tc_key_slot(uint32 keyhash);
 
 /* fills */
 extern void tc_fill_guard(const TcCohKey *k, TcFillGuard *g);
-extern bool tc_fill_allowed(const TcFillGuard *g, uint32 keyslot,
-							const uint32 *slots, int nslots, bool *own);
+extern bool tc_fill_allowed(TcFillGuard *g, uint32 keyslot,
+							const uint32 *slots, int nslots, bool check_key,
+							bool *own);
+extern TcFillState tc_key_fill_state(const TcFillGuard *g, uint32 keyslot,
+									 const TcTagSlot *keys);
+extern void tc_fill_guard_xmin(TcFillGuard *g);
 extern bool tc_fill_still_allowed(const TcFillGuard *g, uint32 keyslot,
 								  const uint32 *slots, int nslots);
 extern void tc_lease_note(const TcCohKey *k);
@@ -109,24 +123,12 @@ tc_entry_tags_valid(uint64 fill_seq, const uint32 *slots, int ntags)
 {
 	for (int i = 0; i < ntags; i++)
 	{
-		if (pg_atomic_read_u64(&tc_coh_inval_seq[slots[i]]) > fill_seq)
+		if (pg_atomic_read_u64(&tc_coh_slots[slots[i]].inval_seq) > fill_seq)
 			return false;
 		if (tc_own_pending && tc_own_slot_pending(slots[i]))
 			return false;
 	}
 	return true;
-}
-
-/*
- * tc_key_slot_unchanged
- *		True if nothing is committing an invalidation of slot and it was not
- *		invalidated after seq.  Reads atomics only.
- */
-static inline bool
-tc_key_slot_unchanged(uint32 slot, uint64 seq)
-{
-	return pg_atomic_read_u32(&tc_coh_slots[slot].marks) == 0 &&
-		pg_atomic_read_u64(&tc_coh_inval_seq[slot]) <= seq;
 }
 
 /* cache.c: the shared-memory side of a transaction's end (cannot fail) */
@@ -136,5 +138,7 @@ extern void tc_cache_clear_database(void);
 extern void tc_cache_pending_puts_at_end(bool commit, int level);
 extern void tc_cache_count_invalidations(uint32 slot, uint64 n);
 extern void tc_cache_pending_kill_slot(uint32 slot);
+extern uint32 tc_cache_nshards(void);
+extern TcTagSlot *tc_cache_key_summary(uint32 shard);
 
 #endif							/* TYPED_CACHE_COHERENCE_H */

@@ -65,6 +65,13 @@
 #define TC_MY_PROC_NUMBER	(MyProc->pgprocno)
 #endif
 
+/* The shared transaction-id counters: PostgreSQL 17 renames them. */
+#if PG_VERSION_NUM >= 170000
+#define TC_TRANSAM_VARIABLES	TransamVariables
+#else
+#define TC_TRANSAM_VARIABLES	ShmemVariableCache
+#endif
+
 /* ---- memory statistics (src/memstats*.c) ---- */
 
 /* PostgreSQL 17 adds the Bump memory-context type. */

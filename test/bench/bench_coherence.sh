@@ -52,7 +52,8 @@
 # per run), BENCH_STAMPEDE_SECONDS=30, BENCH_STAMPEDE_CLIENTS=32,
 # BENCH_TRIGGER_ROWS=100000, BENCH_TRIGGER_ROUNDS=5, BENCH_CPU=0,
 # BENCH_OLD_COMMIT=2c1093f, BENCH_OLD_SO (a prebuilt old typed_cache.so;
-# skips the build).  About 4 minutes with the defaults.
+# skips the build), BENCH_PARTS=12345 (the parts to run: BENCH_PARTS=12
+# runs the get/put comparison alone).  About 4 minutes with the defaults.
 #
 # Copyright (c) 2026, typed_cache authors
 #
@@ -107,6 +108,9 @@ sclients=${BENCH_STAMPEDE_CLIENTS:-32}
 trows=${BENCH_TRIGGER_ROWS:-100000}
 trounds=${BENCH_TRIGGER_ROUNDS:-5}
 cpu=${BENCH_CPU-0}
+parts=${BENCH_PARTS:-12345}
+# want DIGITS: true if one of the parts named by DIGITS is to be run
+want() { [[ $parts == *[$1]* ]]; }
 
 bin=$("$PG_CONFIG" --bindir)
 pkglib=$("$PG_CONFIG" --pkglibdir)
@@ -229,6 +233,7 @@ per_round() {
 med() { median ${all[$1]}; }
 f() { awk -v a="$1" -v p="${2:-3}" 'BEGIN { printf "%.*f", p, a }'; }
 
+if want 12; then
 #-------------------------------------------------------------------------
 # 1 and 2: get and put, old and new, untagged and with 3 tags
 #-------------------------------------------------------------------------
@@ -254,7 +259,9 @@ for ((r = 1; r <= rounds; r++)); do
 		all[new.$s]+=" $(percall $new_port "${stmt[$s]}")"
 	done
 done
+fi
 
+if want 3; then
 #-------------------------------------------------------------------------
 # 3: invalidate with 1k and with 1M entries
 #-------------------------------------------------------------------------
@@ -295,7 +302,9 @@ for ((r = 1; r <= irounds; r++)); do
 	done
 done
 qn "SELECT typed_cache.clear()" >/dev/null
+fi
 
+if want 4; then
 #-------------------------------------------------------------------------
 # 4: stampede
 #-------------------------------------------------------------------------
@@ -332,7 +341,9 @@ for s in fetch coalesce; do
 	st[$s.timeouts]=$((s1[2] - s0[2]))
 	st[$s.refusals]=$((s1[3] - s0[3]))
 done
+fi
 
+if want 5; then
 #-------------------------------------------------------------------------
 # 5: bulk UPDATE with and without the trigger
 #-------------------------------------------------------------------------
@@ -369,11 +380,13 @@ for ((r = 1; r <= trounds; r++)); do
 		qn "VACUUM u_$t" >/dev/null
 	done
 done
+fi
 
 #-------------------------------------------------------------------------
 # report
 #-------------------------------------------------------------------------
 within() { awk -v x="$1" -v lim="$2" 'BEGIN { print (x <= lim) ? "met" : "NOT met" }'; }
+if want 12; then
 r_get=$(per_round 'a / b' new.get old.get)
 r_put=$(per_round 'a / b' new.put old.put)
 r_miss=$(per_round 'a / b' new.miss old.miss)
@@ -382,17 +395,24 @@ rn_put=$(per_round '(a - c) / (b - d)' new.put old.put new.base old.base)
 rn_miss=$(per_round '(a - c) / (b - d)' new.miss old.miss new.base old.base)
 d_get3=$(per_round 'a - b' new.get3 new.get)
 d_put3=$(per_round 'a - b' new.put3 new.put)
+fi
 net() { awk -v a="$(med "$1")" -v b="$(med "$2")" 'BEGIN { printf "%.3f", a - b }'; }
+if want 3; then
 i_ratio=$(per_round 'a / b' i_txn.1m i_txn.1k)
 in_ratio=$(per_round '(a - c) / (b - d)' i_txn.1m i_txn.1k i_base.1m i_base.1k)
 p_ratio=$(per_round 'a / b' p_inv.1m p_inv.1k)
 pn_ratio=$(per_round '(a - c) / (b - d)' p_inv.1m p_inv.1k p_bare.1m p_bare.1k)
+fi
+if want 4; then
 expiries=$(awk -v s="${st[fetch.secs]}" 'BEGIN { printf "%d", s / 1 }')
 expiries_c=$(awk -v s="${st[coalesce.secs]}" 'BEGIN { printf "%d", s / 1 }')
+fi
 declare -A tr
-for t in $tvariants; do
-	tr[$t]=$(per_round 'a / b' t_$t t_plain)
-done
+if want 5; then
+	for t in $tvariants; do
+		tr[$t]=$(per_round 'a / b' t_$t t_plain)
+	done
+fi
 
 cat <<EOF
 
@@ -400,6 +420,8 @@ typed_cache coherence benchmark ($(nproc) CPUs, PostgreSQL $(qn 'SHOW server_ver
 new: $new_lib (1.1, the installed build)
 old: $old_lib (1.0, built from $old_commit)
 in-query figures on CPU ${cpu:-any}, medians of rounds; ratios and differences are medians of per-round ones
+EOF
+want 12 && cat <<EOF
 
 1. get and put of untagged entries, old vs new: microseconds per call, $n calls in one query, 10k keys, ~110-byte jsonb
    (net = less the generate_series + concatenation loop alone: old $(f "$(med old.base)"), new $(f "$(med new.base)"))
@@ -411,6 +433,8 @@ in-query figures on CPU ${cpu:-any}, medians of rounds; ratios and differences a
 2. get of an entry with 3 tags vs without (new build), microseconds per call
    get untagged $(f "$(med new.get)"), get with 3 tags $(f "$(med new.get3)"): extra $(f "$d_get3") us per call   goal <= +0.05: $(within "$d_get3" 0.05)
    put untagged $(f "$(med new.put)"), put with 3 tags $(f "$(med new.put3)"): extra $(f "$d_put3") us per call   (no goal)
+EOF
+want 3 && cat <<EOF
 
 3. invalidate(ARRAY[one tag]) with ${ientries_k:-1k} and with $ientries entries in the cache ($irounds rounds; entries $(median "${entries_1k[@]}") and $(median "${entries_1m[@]}"))
    one transaction of $icalls calls, microseconds per call, commit included (net: less the loop alone)
@@ -420,12 +444,16 @@ in-query figures on CPU ${cpu:-any}, medians of rounds; ratios and differences a
      invalidate               $(f "$(med p_inv.1k)" 1)        $(f "$(med p_inv.1m)" 1)      1M/1k $(f "$p_ratio" 2)x gross, $(f "$pn_ratio" 2)x net of the bare SELECT   goal ~1.0x (O(1))
      bare SELECT (no call)    $(f "$(med p_bare.1k)" 1)        $(f "$(med p_bare.1m)" 1)
      SELECT txid_current()    $(f "$(med p_xid.1k)" 1)        $(f "$(med p_xid.1m)" 1)      (a transaction that takes an xid and flushes its commit, as invalidate's does)
+EOF
+want 4 && cat <<EOF
 
 4. stampede: $sclients clients, one hot key, query 50 ms (pg_sleep + sequence), ttl 1 s
    fetch():              ${st[fetch.runs]} query executions in ${st[fetch.secs]} s; at most $expiries expiries in that time   goal executions <= expiries + 1 = $((expiries + 1)): $( [ "${st[fetch.runs]}" -le $((expiries + 1)) ] && echo met || echo NOT met)
                          (fills ${st[fetch.puts]}, waits ${st[fetch.waits]}, wait timeouts ${st[fetch.timeouts]}, stale refusals ${st[fetch.refusals]}, ${st[fetch.tps]} tps)
    COALESCE(get, put):   ${st[coalesce.runs]} query executions in ${st[coalesce.secs]} s; at most $expiries_c expiries   (for comparison: every waiting client runs it)
                          (fills ${st[coalesce.puts]}, ${st[coalesce.tps]} tps)
+EOF
+want 5 && cat <<EOF
 
 5. UPDATE of $trows rows (SET n = n + 1, commit included), milliseconds, $trounds rounds
    no trigger                                              $(f "$(med t_plain)" 1)
@@ -434,9 +462,8 @@ in-query figures on CPU ${cpu:-any}, medians of rounds; ratios and differences a
    BEFORE row, same templates                              $(f "$(med t_before)" 1)   $(f "${tr[before]}" 2)x
    AFTER row invalidate_trigger('users') (no column)       $(f "$(med t_const)" 1)   $(f "${tr[const]}" 2)x
    AFTER row no-op PL/pgSQL trigger (no typed_cache)       $(f "$(med t_noop)" 1)   $(f "${tr[noop]}" 2)x   (what any AFTER row trigger costs)
-
-every round, in order
 EOF
+printf '\nevery round, in order\n'
 for name in $(printf '%s\n' "${!all[@]}" | sort); do
 	printf '  %-12s%s\n' "$name" "${all[$name]}"
 done
