@@ -15,6 +15,7 @@ OBJS = \
 	src/cache.o \
 	src/cache_shard.o \
 	src/coherence.o \
+	src/coherence_wal.o \
 	src/fetch.o \
 	src/invalidate_trigger.o \
 	src/memstats.o \
@@ -22,7 +23,7 @@ OBJS = \
 	src/memstats_convergence.o
 
 EXTENSION = typed_cache
-DATA = typed_cache--1.0.sql typed_cache--1.0--1.1.sql
+DATA = typed_cache--1.0.sql typed_cache--1.0--1.1.sql typed_cache--1.1--1.2.sql
 
 PG_CPPFLAGS = -I$(srcdir)/src
 # CI sets EXTRA_WARNINGS=-Werror
@@ -33,7 +34,8 @@ REGRESS = project_basic project_types project_errors project_options \
 	cache_basic cache_typed cache_expiry cache_errors cache_database \
 	cache_memory \
 	memory_views memory_leak \
-	memory_convergence hardening coherence upgrade coherence_edge
+	memory_convergence hardening coherence upgrade coherence_edge \
+	coherence_wal
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(srcdir)/test/test.conf
 
 ISOLATION = cache_concurrent cache_evict_get cache_put_clear cache_touch_expiry \

@@ -157,10 +157,12 @@ build_postgresql() {
 	{
 		make -s -C "$build" install
 		# pg_isolation_regress and isolationtester, the TAP modules for
-		# PGXS, and dblink (the regress suite uses it).
+		# PGXS, dblink (the regress suite uses it) and pg_walinspect (the
+		# standby tests read typed_cache's WAL records with it).
 		make -s -C "$build/src/test/isolation" install
 		make -s -C "$build/src/test/perl" install
 		make -s -C "$build/contrib/dblink" install
+		make -s -C "$build/contrib/pg_walinspect" install
 	} > "$build.install.log" 2>&1 || { tail -n 40 "$build.install.log" >&2; return 1; }
 	rm -rf "$build" "$build".*.log
 	pgtap=$(build_extension pgtap) || return 1
@@ -173,8 +175,24 @@ build_postgresql() {
 	log "installed in $prefix in $(($(date +%s) - start)) s"
 }
 
+# build_contrib NAME: one contrib module of the source, built with PGXS
+# (for an installation made before the module was added to the list above)
+build_contrib() {
+	local tarball dir
+	tarball=$(fetch_source "postgresql-$major") || return 1
+	dir=$(mktemp -d)
+	tar -xf "$tarball" -C "$dir" --strip-components=1 --wildcards "*/contrib/$1/*"
+	make -s -C "$dir/contrib/$1" USE_PGXS=1 PG_CONFIG="$prefix/bin/pg_config" install \
+		> "$dir.log" 2>&1 || { tail -n 40 "$dir.log" >&2; rm -rf "$dir" "$dir.log"; return 1; }
+	rm -rf "$dir" "$dir.log"
+	log "added contrib/$1"
+}
+
 if [ -f "$stamp" ] && [ -x "$prefix/bin/pg_config" ]; then
 	log "reusing $prefix ($(head -n 1 "$stamp"))"
+	if [ ! -e "$("$prefix/bin/pg_config" --sharedir)/extension/pg_walinspect.control" ]; then
+		build_contrib pg_walinspect
+	fi
 else
 	build_postgresql
 fi

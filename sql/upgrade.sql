@@ -1,9 +1,10 @@
 --
--- upgrade: ALTER EXTENSION typed_cache UPDATE from 1.0 to 1.1 keeps the
--- cached data and the registrations, carries the grants of put and of
--- entries over to their new versions (and gives put's grantees
--- invalidate, fetch and invalidate_trigger), and ends with the same
--- objects as a fresh install of 1.1.
+-- upgrade: ALTER EXTENSION typed_cache UPDATE from 1.0 to the current
+-- version (through 1.1 and 1.2) keeps the cached data and the
+-- registrations, carries the grants of put and of entries over to their
+-- new versions (and gives put's grantees invalidate, fetch and
+-- invalidate_trigger), and ends with the same objects as a fresh install;
+-- a database on 1.1 keeps working with the new library and updates to 1.2.
 --
 SET client_min_messages = warning;
 DROP DATABASE IF EXISTS tc_upgrade;
@@ -134,7 +135,7 @@ SELECT pg_temp.err($$SELECT key FROM typed_cache.entries$$);
 SELECT typed_cache.get('up:f') AS get_stays_public;
 RESET ROLE;
 
--- the views have their 1.1 columns
+-- the views have their current columns
 SELECT column_name FROM information_schema.columns
  WHERE table_schema = 'typed_cache' AND table_name = 'stats'
  ORDER BY ordinal_position DESC LIMIT 4;
@@ -191,6 +192,27 @@ UNION ALL
  SELECT 'only in a fresh install', * FROM dblink('dbname=tc_upgrade', members_query())
 		AS t(object text, definition text, acl text))
 ORDER BY 2, 1;
+
+-- 1.1 to 1.2: a database still on 1.1 reads its 15 statistics columns
+-- from the new library, then updates to the 19 of 1.2.
+\c contrib_regression
+CREATE DATABASE tc_11;
+\c tc_11
+SET client_min_messages = warning;
+CREATE EXTENSION typed_cache VERSION '1.1';
+RESET client_min_messages;
+SELECT count(*) AS stats_columns FROM information_schema.columns
+ WHERE table_schema = 'typed_cache' AND table_name = 'stats';
+SELECT entries >= 0 AND fetch_timeouts >= 0 AS readable FROM typed_cache.stats;
+ALTER EXTENSION typed_cache UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'typed_cache';
+SELECT count(*) AS stats_columns FROM information_schema.columns
+ WHERE table_schema = 'typed_cache' AND table_name = 'stats';
+SELECT escalations >= 0 AND wal_written >= 0 AND wal_replayed >= 0 AS readable
+  FROM typed_cache.stats;
+\c contrib_regression
+DROP DATABASE tc_11;
+\c tc_upgrade
 
 -- clean up
 SELECT typed_cache.clear() >= 0 AS cleared;

@@ -51,6 +51,7 @@
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/pg_lsn.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -462,7 +463,6 @@ tc_require_cache(void)
 void
 tc_make_key(text *key, TcCacheKey *k)
 {
-	uint64		h;
 	Size		len = VARSIZE_ANY_EXHDR(key);
 
 	if (len == 0)
@@ -478,13 +478,25 @@ tc_make_key(text *key, TcCacheKey *k)
 				 errhint("Use a shorter key, for example a hash of the long one.")));
 	k->data = VARDATA_ANY(key);
 	k->len = (uint32) len;
-	h = hash_bytes_extended((const unsigned char *) k->data, (int) len,
-							(uint64) MyDatabaseId);
-	k->hash = (uint32) h;
-	k->shard = tc_cache->shard_bits == 0 ? 0 :
-		(uint32) (h >> (64 - tc_cache->shard_bits));
+	tc_cache_key_hash(MyDatabaseId, k->data, k->len, &k->hash, &k->shard);
 	/* the bucket is almost always a cache miss: start it now */
 	tc_shard_prefetch_bucket(tc_shard(k->shard), k->hash);
+}
+
+/*
+ * tc_cache_key_hash
+ *		The hash and the shard of a key of database dbid.
+ */
+void
+tc_cache_key_hash(Oid dbid, const char *key, uint32 len, uint32 *hash,
+				  uint32 *shard)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) key, (int) len,
+										(uint64) dbid);
+
+	*hash = (uint32) h;
+	*shard = tc_cache->shard_bits == 0 ? 0 :
+		(uint32) (h >> (64 - tc_cache->shard_bits));
 }
 
 /*
@@ -1746,17 +1758,18 @@ tc_cache_evict_expired(PG_FUNCTION_ARGS)
 
 /*
  * tc_cache_delete_key
- *		Remove key (hash, shard) of the current database, if present: a
- *		transaction's delete applied again at pre-commit.
+ *		Remove key (hash, shard) of database dbid, if present: a
+ *		transaction's delete applied again at pre-commit, or replayed.
  */
 void
-tc_cache_delete_key(const char *key, uint32 len, uint32 hash, uint32 shard)
+tc_cache_delete_key(Oid dbid, const char *key, uint32 len, uint32 hash,
+					uint32 shard)
 {
 	TcShard    *sh = tc_shard(shard);
 	TcEntry    *e;
 
 	LWLockAcquire(tc_shard_lock(shard), LW_EXCLUSIVE);
-	e = tc_shard_lookup(sh, hash, MyDatabaseId, key, len);
+	e = tc_shard_lookup(sh, hash, dbid, key, len);
 	if (e != NULL)
 		tc_shard_remove(sh, e);
 	LWLockRelease(tc_shard_lock(shard));
@@ -1766,13 +1779,13 @@ tc_cache_delete_key(const char *key, uint32 len, uint32 hash, uint32 shard)
 
 /*
  * tc_cache_clear_database
- *		Remove every entry of the current database: a transaction's
- *		escalated invalidation, at pre-commit.
+ *		Remove every entry of database dbid: a transaction's escalated
+ *		invalidation, at pre-commit or replayed.
  */
 void
-tc_cache_clear_database(void)
+tc_cache_clear_database(Oid dbid)
 {
-	(void) tc_sweep_database(MyDatabaseId, false);
+	(void) tc_sweep_database(dbid, false);
 }
 
 /*
@@ -1955,16 +1968,19 @@ tc_stats_values(const TcStatsRow *row, Datum *values, bool *nulls, int first)
 /*
  * tc_cache_stats
  *		typed_cache.cache_stats(): one row of figures summed over shards,
- *		behind the typed_cache.stats view.
+ *		and (1.2) escalations, wal_written, wal_replayed and wal_replay_lsn,
+ *		behind the typed_cache.stats view.  Older definitions have fewer
+ *		columns: tuplestore_putvalues() reads as many as they have.
  */
 Datum
 tc_cache_stats(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TcStatsRow	row;
-	Datum		values[TC_STATS_COLS];
-	bool		nulls[TC_STATS_COLS];
+	Datum		values[TC_STATS_COLS + 4];
+	bool		nulls[TC_STATS_COLS + 4];
 	uint32		s;
+	uint64		lsn;
 
 	tc_require_cache();
 	InitMaterializedSRF(fcinfo, 0);
@@ -1973,6 +1989,18 @@ tc_cache_stats(PG_FUNCTION_ARGS)
 	for (s = 0; s < tc_cache->nshards; s++)
 		tc_read_stats(s, &row);
 	tc_stats_values(&row, values, nulls, 0);
+	/* 1.2: the server-wide figures of invalidation through the WAL */
+	values[TC_STATS_COLS] =
+		Int64GetDatum((int64) pg_atomic_read_u64(&tc_coh->escalations));
+	values[TC_STATS_COLS + 1] =
+		Int64GetDatum((int64) pg_atomic_read_u64(&tc_coh->wal_written));
+	values[TC_STATS_COLS + 2] =
+		Int64GetDatum((int64) pg_atomic_read_u64(&tc_coh->wal_replayed));
+	lsn = pg_atomic_read_u64(&tc_coh->wal_replay_lsn);
+	if (lsn == 0)
+		nulls[TC_STATS_COLS + 3] = true;
+	else
+		values[TC_STATS_COLS + 3] = LSNGetDatum((XLogRecPtr) lsn);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;
 }

@@ -93,6 +93,9 @@
 /* Deleted keys one transaction remembers before escalating. */
 #define TC_MAX_PENDING_DELETES	8192
 
+/* Distinct slots one transaction invalidates before escalating. */
+#define TC_MAX_OWN_SLOTS		4096
+
 /* Leases one backend keeps (direct-mapped by key hash). */
 #define TC_LEASES				256
 
@@ -103,22 +106,6 @@ TcCoherence *tc_coh = NULL;
 TcTagSlot  *tc_coh_slots = NULL;
 
 /* ---- this backend's transaction state ---- */
-
-/* A slot this transaction invalidated, with the nesting level that did. */
-typedef struct TcOwnSlot
-{
-	uint32		slot;
-	int			level;
-} TcOwnSlot;
-
-typedef struct TcOwnDelete
-{
-	char	   *key;
-	uint32		len;
-	uint32		hash;
-	uint32		shard;
-	int			level;
-} TcOwnDelete;
 
 bool		tc_own_pending = false;
 static uint8 *tc_own_bitmap = NULL;
@@ -188,6 +175,7 @@ tc_coherence_init(void)
 								check_tc_tag_slots, NULL, NULL);
 	RegisterXactCallback(tc_coherence_xact_callback, NULL);
 	RegisterSubXactCallback(tc_coherence_subxact_callback, NULL);
+	tc_wal_init();
 }
 
 /*
@@ -220,6 +208,11 @@ tc_coherence_shmem_startup(void)
 	if (!found)
 	{
 		pg_atomic_init_u64(&tc_coh->seq, 1);
+		pg_atomic_init_u64(&tc_coh->standby_floor, 0);
+		pg_atomic_init_u64(&tc_coh->escalations, 0);
+		pg_atomic_init_u64(&tc_coh->wal_written, 0);
+		pg_atomic_init_u64(&tc_coh->wal_replayed, 0);
+		pg_atomic_init_u64(&tc_coh->wal_replay_lsn, 0);
 		tc_coh->nslots = tc_tag_slots;
 		for (int i = 0; i < tc_tag_slots; i++)
 		{
@@ -395,6 +388,36 @@ tc_slot_fill_ok(const TcFillGuard *g, uint32 slot, uint64 *xmin)
 }
 
 /*
+ * tc_standby_floor_ok
+ *		On a hot standby, a fill must also come from a snapshot in which
+ *		every transaction that was running when the standby started is
+ *		over: one of them may have logged its invalidation before the point
+ *		where this server's replay began, so its commit would arrive with
+ *		nothing to tell the cache.  The floor is the next transaction id
+ *		when the first fill asks (at least the next id of the redo start
+ *		point, so it covers them all); a fill is allowed once its
+ *		snapshot's xmin has reached it.
+ */
+static bool
+tc_standby_floor_ok(uint64 *xmin)
+{
+	uint64		floor = pg_atomic_read_u64(&tc_coh->standby_floor);
+
+	if (floor == 0)
+	{
+		uint64		next = U64FromFullTransactionId(ReadNextFullTransactionId());
+
+		if (pg_atomic_compare_exchange_u64(&tc_coh->standby_floor, &floor,
+										   next))
+			floor = next;
+	}
+	if (*xmin == 0)
+		*xmin = tc_snapshot_xmin();
+	/* the floor was not assigned yet: xmin may equal it */
+	return floor <= *xmin;
+}
+
+/*
  * tc_fill_allowed
  *		May a value guarded by g be stored under the key slot and tag slots?
  *		*own is set if this transaction itself has invalidated one of them
@@ -419,6 +442,11 @@ tc_fill_allowed(TcFillGuard *g, uint32 keyslot, const uint32 *slots,
 				*own = true;
 		if (*own)
 			return false;
+	}
+	if (unlikely(RecoveryInProgress()) && !tc_standby_floor_ok(&xmin))
+	{
+		g->xmin = xmin;
+		return false;
 	}
 	ok = !check_key || tc_slot_fill_ok(g, keyslot, &xmin);
 	for (int i = 0; i < nslots && ok; i++)
@@ -560,6 +588,12 @@ tc_invalidate_slot(uint32 slot)
 	tc_cache_pending_kill_slot(slot);
 	if (tc_own_bitmap[slot >> 3] & (1 << (slot & 7)))
 		return;
+	if (tc_nown >= TC_MAX_OWN_SLOTS)
+	{
+		/* bounded: memory here, the WAL record, the work at commit */
+		tc_invalidate_database();
+		return;
+	}
 	if (tc_nown == tc_own_cap)
 	{
 		tc_own_cap *= 2;
@@ -642,6 +676,41 @@ tc_own_key_deleted(const TcCohKey *k)
 
 
 /*
+ * tc_slot_replay
+ *		A committed (or, on a standby, replayed) invalidation of a slot by
+ *		transaction fxid: its horizon becomes at least fxid, then its
+ *		counter moves.  Reads and writes atomics only: cannot fail.
+ */
+void
+tc_slot_replay(TcTagSlot *slot, uint64 fxid)
+{
+	uint64		old = pg_atomic_read_u64(&slot->horizon);
+
+	while (old < fxid &&
+		   !pg_atomic_compare_exchange_u64(&slot->horizon, &old, fxid))
+		;
+	pg_write_barrier();
+	pg_atomic_write_u64(&slot->inval_seq,
+						pg_atomic_add_fetch_u64(&tc_coh->seq, 1));
+}
+
+/*
+ * tc_replay_database
+ *		A replayed escalated invalidation: every slot, every shard's key
+ *		summary, then every entry of database dbid.  Cannot fail.
+ */
+void
+tc_replay_database(Oid dbid, uint64 fxid)
+{
+	for (uint32 s = 0; s < tc_coh->nslots; s++)
+		tc_slot_replay(&tc_coh_slots[s], fxid);
+	for (uint32 sh = 0; sh < tc_cache_nshards(); sh++)
+		tc_slot_replay(tc_cache_key_summary(sh), fxid);
+	tc_cache_clear_database(dbid);
+	pg_atomic_fetch_add_u64(&tc_coh->escalations, 1);
+}
+
+/*
  * tc_slot_commit_step
  *		Apply one step of this transaction's invalidation to a slot (or to a
  *		shard's summary of its keys).
@@ -658,15 +727,7 @@ tc_slot_commit_step(TcTagSlot *slot, XactEvent event)
 	}
 	else if (event == XACT_EVENT_COMMIT)
 	{
-		uint64		fx = U64FromFullTransactionId(tc_commit_fxid);
-		uint64		old = pg_atomic_read_u64(&slot->horizon);
-
-		while (old < fx &&
-			   !pg_atomic_compare_exchange_u64(&slot->horizon, &old, fx))
-			;
-		pg_write_barrier();
-		pg_atomic_write_u64(&slot->inval_seq,
-							pg_atomic_add_fetch_u64(&tc_coh->seq, 1));
+		tc_slot_replay(slot, U64FromFullTransactionId(tc_commit_fxid));
 		pg_atomic_fetch_sub_u32(&slot->marks, 1);
 	}
 	else
@@ -688,7 +749,10 @@ tc_own_apply(XactEvent event)
 		for (uint32 sh = 0; sh < tc_cache_nshards(); sh++)
 			tc_slot_commit_step(tc_cache_key_summary(sh), event);
 		if (event == XACT_EVENT_COMMIT)
+		{
 			tc_cache_count_invalidations(0, 1);
+			pg_atomic_fetch_add_u64(&tc_coh->escalations, 1);
+		}
 		return;
 	}
 	for (int i = 0; i < tc_nown; i++)
@@ -739,6 +803,14 @@ tc_coherence_xact_callback(XactEvent event, void *arg)
 			tc_commit_fxid = GetTopFullTransactionId();
 
 			/*
+			 * Standbys learn of it from the WAL, in a record before the
+			 * commit record (nothing is marked yet if this fails).
+			 */
+			tc_wal_log_invalidation(tc_commit_fxid, tc_escalated_level > 0,
+									tc_own_slots, tc_nown,
+									tc_own_deletes, tc_nown_deletes);
+
+			/*
 			 * Mark first, then remove deleted keys (on escalation, the
 			 * database's entries): a fill that stores after the removal
 			 * sees the mark under the shard lock and is refused.
@@ -746,10 +818,10 @@ tc_coherence_xact_callback(XactEvent event, void *arg)
 			tc_own_apply(XACT_EVENT_PRE_COMMIT);
 			tc_marked = true;
 			if (tc_escalated_level > 0)
-				tc_cache_clear_database();
+				tc_cache_clear_database(MyDatabaseId);
 			else
 				for (int i = 0; i < tc_nown_deletes; i++)
-					tc_cache_delete_key(tc_own_deletes[i].key,
+					tc_cache_delete_key(MyDatabaseId, tc_own_deletes[i].key,
 										tc_own_deletes[i].len,
 										tc_own_deletes[i].hash,
 										tc_own_deletes[i].shard);

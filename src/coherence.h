@@ -19,6 +19,7 @@
 
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "port/atomics.h"
 #include "utils/array.h"
 #include "utils/timestamp.h"
@@ -47,8 +48,17 @@ typedef struct TcTagSlot
 
 typedef struct TcCoherence
 {
+	/* read by every fill: one line, written only by invalidations */
 	pg_atomic_uint64 seq;		/* last invalidation sequence number */
+	pg_atomic_uint64 standby_floor; /* see tc_standby_floor_ok, or 0 */
 	uint32		nslots;			/* a power of two */
+	char		pad[PG_CACHE_LINE_SIZE - 2 * sizeof(pg_atomic_uint64) -
+					sizeof(uint32)];
+	/* counters of typed_cache.stats */
+	pg_atomic_uint64 escalations;	/* escalated, committed or replayed */
+	pg_atomic_uint64 wal_written;	/* records written (coherence_wal.c) */
+	pg_atomic_uint64 wal_replayed;	/* records replayed */
+	pg_atomic_uint64 wal_replay_lsn;	/* start of the last one replayed */
 	/* then, cache-line aligned, TcTagSlot slots[nslots] */
 } TcCoherence;
 
@@ -70,6 +80,23 @@ typedef enum TcFillState
 	TC_FILL_REFUSED,
 	TC_FILL_NEED_XMIN
 } TcFillState;
+
+/* A slot this transaction invalidated, with the nesting level that did. */
+typedef struct TcOwnSlot
+{
+	uint32		slot;
+	int			level;
+} TcOwnSlot;
+
+/* A key this transaction deleted. */
+typedef struct TcOwnDelete
+{
+	char	   *key;
+	uint32		len;
+	uint32		hash;
+	uint32		shard;
+	int			level;
+} TcOwnDelete;
 
 /* A key, as coherence.c needs it. */
 typedef struct TcCohKey
@@ -131,10 +158,22 @@ tc_entry_tags_valid(uint64 fill_seq, const uint32 *slots, int ntags)
 	return true;
 }
 
+/* replay of invalidations (coherence_wal.c) */
+extern void tc_slot_replay(TcTagSlot *slot, uint64 fxid);
+extern void tc_replay_database(Oid dbid, uint64 fxid);
+
+/* coherence_wal.c */
+extern void tc_wal_init(void);
+extern void tc_wal_log_invalidation(FullTransactionId fxid, bool escalated,
+									const TcOwnSlot *slots, int nslots,
+									const TcOwnDelete *deletes, int ndeletes);
+
 /* cache.c: the shared-memory side of a transaction's end (cannot fail) */
-extern void tc_cache_delete_key(const char *key, uint32 len, uint32 hash,
-								uint32 shard);
-extern void tc_cache_clear_database(void);
+extern void tc_cache_delete_key(Oid dbid, const char *key, uint32 len,
+								uint32 hash, uint32 shard);
+extern void tc_cache_clear_database(Oid dbid);
+extern void tc_cache_key_hash(Oid dbid, const char *key, uint32 len,
+							  uint32 *hash, uint32 *shard);
 extern void tc_cache_pending_puts_at_end(bool commit, int level);
 extern void tc_cache_count_invalidations(uint32 slot, uint64 n);
 extern void tc_cache_pending_kill_slot(uint32 slot);
