@@ -76,9 +76,10 @@ SELECT pg_temp.written('rolled back', 'hundred tags') AS records;
 SELECT record_type, regexp_replace(description, '\d+ slots', 'N slots') AS description
   FROM pg_temp.records('rolled back', 'hundred tags');
 
--- Past 4096 distinct slots the transaction escalates: its record names the
--- database alone, and the whole database's entries go.
+-- Past 4096 distinct slots the transaction escalates to every tag: its
+-- record lists no slot, every tagged entry goes, untagged entries stay.
 SELECT typed_cache.put('w:kept', '1');
+SELECT typed_cache.put('w:tagged', '1', NULL, NULL, ARRAY['elsewhere']);
 SELECT escalations AS escalations_before FROM typed_cache.stats \gset
 SELECT count(typed_cache.invalidate(ARRAY['huge:' || g])) FROM generate_series(1, 20000) g;
 SELECT pg_temp.mark('huge');
@@ -86,13 +87,22 @@ SELECT pg_temp.written('hundred tags', 'huge') AS records;
 SELECT record_type, description, record_length < 100 AS small
   FROM pg_temp.records('hundred tags', 'huge');
 SELECT escalations - :escalations_before AS escalations FROM typed_cache.stats;
-SELECT typed_cache.get('w:kept') AS kept_after_escalation;
+SELECT typed_cache.get('w:kept') AS untagged_kept, typed_cache.get('w:tagged') AS tagged;
+
+-- Past 8192 deleted keys it escalates to the whole database: the record
+-- names the database alone, and every entry of it goes.
+SELECT count(typed_cache.delete('gone:' || g)) FROM generate_series(1, 8193) g;
+SELECT pg_temp.mark('many deletes');
+SELECT record_type, description, record_length < 100 AS small
+  FROM pg_temp.records('huge', 'many deletes');
+SELECT escalations - :escalations_before AS escalations FROM typed_cache.stats;
+SELECT typed_cache.get('w:kept') AS untagged_gone;
 
 -- Deleted keys of more than 64 kB in total escalate the record alone.
 SELECT count(typed_cache.delete(repeat('k', 8000) || g)) FROM generate_series(1, 9) g;
 SELECT pg_temp.mark('long keys');
 SELECT record_type, description, record_length < 100 AS small
-  FROM pg_temp.records('huge', 'long keys');
+  FROM pg_temp.records('many deletes', 'long keys');
 
 -- Nothing is replayed on a primary that has not been through recovery.
 SELECT wal_replayed, wal_replay_lsn FROM typed_cache.stats;

@@ -115,6 +115,7 @@ static int	tc_own_cap = 0;
 static TcOwnDelete *tc_own_deletes = NULL;
 static int	tc_nown_deletes = 0;
 static int	tc_escalated_level = 0;	/* 0: not escalated */
+static int	tc_all_slots_level = 0; /* every slot, past TC_MAX_OWN_SLOTS */
 static bool tc_marked = false;	/* pre-commit marked our slots */
 static FullTransactionId tc_commit_fxid;
 
@@ -539,7 +540,7 @@ tc_fill_still_allowed(const TcFillGuard *g, uint32 keyslot,
 bool
 tc_own_slot_pending(uint32 slot)
 {
-	if (tc_escalated_level > 0)
+	if (tc_escalated_level > 0 || tc_all_slots_level > 0)
 		return true;
 	return (tc_own_bitmap[slot >> 3] & (1 << (slot & 7))) != 0;
 }
@@ -586,12 +587,19 @@ tc_invalidate_slot(uint32 slot)
 	tc_own_begin();
 	/* this transaction's own earlier puts with the tag are invalidated too */
 	tc_cache_pending_kill_slot(slot);
-	if (tc_own_bitmap[slot >> 3] & (1 << (slot & 7)))
+	if (tc_all_slots_level > 0 ||
+		(tc_own_bitmap[slot >> 3] & (1 << (slot & 7))))
 		return;
 	if (tc_nown >= TC_MAX_OWN_SLOTS)
 	{
-		/* bounded: memory here, the WAL record, the work at commit */
-		tc_invalidate_database();
+		/*
+		 * Bounded (memory here, the WAL record, the work at commit): past
+		 * this many slots the transaction invalidates every slot, which
+		 * costs the same whatever the size of the cache.  Deleted keys
+		 * are still listed.
+		 */
+		tc_all_slots_level = GetCurrentTransactionNestLevel();
+		tc_cache_pending_kill_slot(UINT32_MAX);
 		return;
 	}
 	if (tc_nown == tc_own_cap)
@@ -695,6 +703,19 @@ tc_slot_replay(TcTagSlot *slot, uint64 fxid)
 }
 
 /*
+ * tc_replay_all_slots
+ *		A replayed invalidation of every tag (a transaction past
+ *		TC_MAX_OWN_SLOTS slots): every slot.  Cannot fail.
+ */
+void
+tc_replay_all_slots(uint64 fxid)
+{
+	for (uint32 s = 0; s < tc_coh->nslots; s++)
+		tc_slot_replay(&tc_coh_slots[s], fxid);
+	pg_atomic_fetch_add_u64(&tc_coh->escalations, 1);
+}
+
+/*
  * tc_replay_database
  *		A replayed escalated invalidation: every slot, every shard's key
  *		summary, then every entry of database dbid.  Cannot fail.
@@ -755,12 +776,23 @@ tc_own_apply(XactEvent event)
 		}
 		return;
 	}
-	for (int i = 0; i < tc_nown; i++)
+	if (tc_all_slots_level > 0)
 	{
-		tc_slot_commit_step(&tc_coh_slots[tc_own_slots[i].slot], event);
+		for (uint32 s = 0; s < tc_coh->nslots; s++)
+			tc_slot_commit_step(&tc_coh_slots[s], event);
 		if (event == XACT_EVENT_COMMIT)
-			tc_cache_count_invalidations(tc_own_slots[i].slot, 1);
+		{
+			tc_cache_count_invalidations(0, 1);
+			pg_atomic_fetch_add_u64(&tc_coh->escalations, 1);
+		}
 	}
+	else
+		for (int i = 0; i < tc_nown; i++)
+		{
+			tc_slot_commit_step(&tc_coh_slots[tc_own_slots[i].slot], event);
+			if (event == XACT_EVENT_COMMIT)
+				tc_cache_count_invalidations(tc_own_slots[i].slot, 1);
+		}
 	/* the summaries of the deleted keys' shards bound their key slots */
 	for (int i = 0; i < tc_nown_deletes; i++)
 		tc_slot_commit_step(tc_cache_key_summary(tc_own_deletes[i].shard),
@@ -780,6 +812,7 @@ tc_own_reset(void)
 	tc_own_deletes = NULL;		/* in TopTransactionContext */
 	tc_nown_deletes = 0;
 	tc_escalated_level = 0;
+	tc_all_slots_level = 0;
 	tc_own_pending = false;
 	tc_marked = false;
 }
@@ -807,6 +840,7 @@ tc_coherence_xact_callback(XactEvent event, void *arg)
 			 * commit record (nothing is marked yet if this fails).
 			 */
 			tc_wal_log_invalidation(tc_commit_fxid, tc_escalated_level > 0,
+									tc_all_slots_level > 0,
 									tc_own_slots, tc_nown,
 									tc_own_deletes, tc_nown_deletes);
 
@@ -879,6 +913,8 @@ tc_coherence_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 				tc_own_deletes[i].level = level - 1;
 		if (tc_escalated_level >= level)
 			tc_escalated_level = level - 1;
+		if (tc_all_slots_level >= level)
+			tc_all_slots_level = level - 1;
 		tc_cache_pending_puts_at_end(true, level);
 		return;
 	}
@@ -899,8 +935,10 @@ tc_coherence_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	tc_nown_deletes = kept;
 	if (tc_escalated_level >= level)
 		tc_escalated_level = 0;
+	if (tc_all_slots_level >= level)
+		tc_all_slots_level = 0;
 	tc_own_pending = (tc_nown > 0 || tc_nown_deletes > 0 ||
-					  tc_escalated_level > 0);
+					  tc_escalated_level > 0 || tc_all_slots_level > 0);
 	tc_cache_pending_puts_at_end(false, level);
 }
 

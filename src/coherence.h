@@ -160,11 +160,13 @@ tc_entry_tags_valid(uint64 fill_seq, const uint32 *slots, int ntags)
 
 /* replay of invalidations (coherence_wal.c) */
 extern void tc_slot_replay(TcTagSlot *slot, uint64 fxid);
+extern void tc_replay_all_slots(uint64 fxid);
 extern void tc_replay_database(Oid dbid, uint64 fxid);
 
 /* coherence_wal.c */
 extern void tc_wal_init(void);
 extern void tc_wal_log_invalidation(FullTransactionId fxid, bool escalated,
+									bool all_slots,
 									const TcOwnSlot *slots, int nslots,
 									const TcOwnDelete *deletes, int ndeletes);
 

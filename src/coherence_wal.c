@@ -21,8 +21,10 @@
  * not needed there: the running transaction's id does their work.
  *
  * Bounds: a transaction invalidating more than 4096 distinct slots has
- * escalated on the primary already (coherence.c), and deleted keys of more
- * than 64 kB in total escalate the record alone; an escalated record names
+ * escalated on the primary already (coherence.c) to every slot, and its
+ * record (INVALIDATE_ALL_TAGS) lists no slots, only the deleted keys; a
+ * transaction that escalated to its whole database, or whose deleted keys
+ * take more than 64 kB, writes a record (INVALIDATE_DATABASE) that names
  * only the database, and its redo invalidates every slot and removes every
  * entry of that database.  A standby whose typed_cache.tag_slots differs
  * from the primary's escalates every record (the slot numbers would not
@@ -55,6 +57,7 @@
 /* Record types (the high bits of xl_info). */
 #define XLOG_TC_INVALIDATE			0x00
 #define XLOG_TC_INVALIDATE_DATABASE	0x10
+#define XLOG_TC_INVALIDATE_ALL_TAGS	0x20
 
 /* Deleted keys a record names, in bytes, before it escalates. */
 #define TC_WAL_MAX_KEY_BYTES	(64 * 1024)
@@ -132,9 +135,11 @@ tc_wal_init(void)
  */
 void
 tc_wal_log_invalidation(FullTransactionId fxid, bool escalated,
+						bool all_slots,
 						const TcOwnSlot *slots, int nslots,
 						const TcOwnDelete *deletes, int ndeletes)
 {
+	uint8		info;
 	xl_tc_invalidate xlrec;
 	Size		keybytes = 0;
 	StringInfoData body;
@@ -152,8 +157,10 @@ tc_wal_log_invalidation(FullTransactionId fxid, bool escalated,
 	xlrec.dbid = MyDatabaseId;
 	xlrec.nslots_total = tc_coh->nslots;
 	xlrec.fxid = U64FromFullTransactionId(fxid);
-	xlrec.nslots = escalated ? 0 : (uint32) nslots;
+	xlrec.nslots = (escalated || all_slots) ? 0 : (uint32) nslots;
 	xlrec.nkeys = escalated ? 0 : (uint32) ndeletes;
+	info = escalated ? XLOG_TC_INVALIDATE_DATABASE :
+		all_slots ? XLOG_TC_INVALIDATE_ALL_TAGS : XLOG_TC_INVALIDATE;
 
 	initStringInfo(&body);
 	appendBinaryStringInfo(&body, (char *) &xlrec, sizeof(xlrec));
@@ -169,9 +176,7 @@ tc_wal_log_invalidation(FullTransactionId fxid, bool escalated,
 
 	XLogBeginInsert();
 	XLogRegisterData(body.data, body.len);
-	(void) XLogInsert((RmgrId) tc_wal_rmgr_id,
-					  escalated ? XLOG_TC_INVALIDATE_DATABASE :
-					  XLOG_TC_INVALIDATE);
+	(void) XLogInsert((RmgrId) tc_wal_rmgr_id, info);
 	pfree(body.data);
 	pg_atomic_fetch_add_u64(&tc_coh->wal_written, 1);
 }
@@ -214,7 +219,8 @@ tc_wal_redo(XLogReaderState *record)
 	end = XLogRecGetData(record) + XLogRecGetDataLen(record);
 
 	/* check the body before applying any of it */
-	if (ok && info == XLOG_TC_INVALIDATE &&
+	if (ok && (info == XLOG_TC_INVALIDATE ||
+			   (info == XLOG_TC_INVALIDATE_ALL_TAGS && xlrec.nslots == 0)) &&
 		xlrec.nslots_total == tc_coh->nslots &&
 		(Size) (end - p) >= (Size) xlrec.nslots * sizeof(uint32))
 	{
@@ -265,6 +271,11 @@ tc_wal_redo(XLogReaderState *record)
 	else
 	{
 		/* slots first, then keys: as the primary's commit does */
+		if (info == XLOG_TC_INVALIDATE_ALL_TAGS)
+		{
+			tc_replay_all_slots(xlrec.fxid);
+			tc_cache_count_invalidations(0, 1);
+		}
 		for (uint32 i = 0; i < xlrec.nslots; i++)
 		{
 			uint32		slot;
@@ -316,9 +327,13 @@ tc_wal_desc(StringInfo buf, XLogReaderState *record)
 		appendStringInfoString(buf, ", every entry");
 		return;
 	}
-	appendStringInfo(buf, ", %u slot%s, %u key%s", xlrec.nslots,
-					 xlrec.nslots == 1 ? "" : "s", xlrec.nkeys,
-					 xlrec.nkeys == 1 ? "" : "s");
+	if (info == XLOG_TC_INVALIDATE_ALL_TAGS)
+		appendStringInfo(buf, ", every tag, %u key%s", xlrec.nkeys,
+						 xlrec.nkeys == 1 ? "" : "s");
+	else
+		appendStringInfo(buf, ", %u slot%s, %u key%s", xlrec.nslots,
+						 xlrec.nslots == 1 ? "" : "s", xlrec.nkeys,
+						 xlrec.nkeys == 1 ? "" : "s");
 	p = XLogRecGetData(record) + sizeof(xl_tc_invalidate);
 	end = XLogRecGetData(record) + XLogRecGetDataLen(record);
 	if ((Size) (end - p) < (Size) xlrec.nslots * sizeof(uint32))
@@ -358,6 +373,8 @@ tc_wal_identify(uint8 info)
 			return "INVALIDATE";
 		case XLOG_TC_INVALIDATE_DATABASE:
 			return "INVALIDATE_DATABASE";
+		case XLOG_TC_INVALIDATE_ALL_TAGS:
+			return "INVALIDATE_ALL_TAGS";
 	}
 	return NULL;
 }

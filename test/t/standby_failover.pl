@@ -11,12 +11,12 @@
 #	    without the library it fails again at the same record; with the
 #	    library it replays the record and catches up.
 #	  - One UPDATE of 10^6 rows with the row trigger 'user:{id}' escalates
-#	    to the whole database: escalations grows by one on the primary and,
-#	    after replay, on the standby, where every entry of that database is
-#	    gone while the untagged entries of another database stay; with
-#	    pg_walinspect, the record is INVALIDATE_DATABASE and shorter than
+#	    to every tag: escalations grows by one on the primary and, after
+#	    replay, on the standby, where every tagged entry is gone while
+#	    untagged entries (of that database and of another) stay; with
+#	    pg_walinspect, the record is INVALIDATE_ALL_TAGS and shorter than
 #	    200 bytes.  Deleting 100 keys of 1kB in one transaction escalates
-#	    the record the same way.
+#	    the record to the whole database (INVALIDATE_DATABASE).
 #	  - The primary crashes (immediate stop) right after an invalidating
 #	    commit: the invalidation still reaches the standby, the record
 #	    precedes the commit record in WAL, and the primary's cache is empty
@@ -267,7 +267,7 @@ is(stat_of($primary, 'escalations'), $pesc + 1, 'primary: the big UPDATE escalat
 is(stat_of($primary, 'wal_written'), $pwritten + 1, 'primary: it wrote one record');
 is( sql($primary,
 		"SELECT typed_cache.get('p1') IS NULL, typed_cache.get('p2') IS NULL"),
-	't|t', "primary: every entry of the database is gone");
+	'f|t', "primary: every tagged entry is gone, the untagged one stays");
 is(cached($primary, 'y1', 'db2'), '"y1"', "primary: another database's untagged entry stays");
 $t2 = time;
 $primary->wait_for_catchup($standby, 'replay');
@@ -275,8 +275,8 @@ diag(sprintf('standby replayed the big UPDATE in %.1f s', time - $t2));
 is(stat_of($standby, 'escalations'), $sesc + 1, 'standby: the escalation was replayed once');
 is( sql($standby,
 		"SELECT typed_cache.get('s1') IS NULL, typed_cache.get('s2') IS NULL, typed_cache.get('s3') IS NULL"),
-	't|t|t',
-	'standby: every entry of the database is gone, tagged or not');
+	'f|t|t',
+	'standby: every tagged entry is gone, the untagged one stays');
 is(cached($standby, 'x1', 'db2') . cached($standby, 'x2', 'db2'),
 	'"x1""x2"', "standby: another database's untagged entries stay");
 is( sql($standby,
@@ -287,9 +287,9 @@ if ($walinspect)
 	my @recs = split /\n/, tc_records($primary, $big_lsn, $big_end);
 	is(scalar(@recs), 1, 'pg_walinspect: one typed_cache record for the big UPDATE');
 	my (undef, $type, $len, $desc) = split /\|/, ($recs[0] // ''), 4;
-	is($type // '', 'INVALIDATE_DATABASE', 'pg_walinspect: the record is INVALIDATE_DATABASE');
+	is($type // '', 'INVALIDATE_ALL_TAGS', 'pg_walinspect: the record is INVALIDATE_ALL_TAGS');
 	cmp_ok($len // 1e9, '<', 200, 'pg_walinspect: the escalated record is shorter than 200 bytes');
-	like($desc // '', qr/every entry/, 'pg_walinspect: its description says every entry');
+	like($desc // '', qr/every tag, 0 keys/, 'pg_walinspect: its description says every tag');
 	diag("escalated record: $recs[0]") if @recs;
 }
 
