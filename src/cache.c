@@ -812,6 +812,8 @@ tc_pending_kill(const TcCacheKey *k)
 {
 	TcPendingPut *p;
 
+	if (tc_npending_puts == 0)
+		return;
 	while ((p = tc_pending_find(k)) != NULL)
 		p->killed = GetCurrentTransactionNestLevel();
 }

@@ -457,49 +457,6 @@ tc_fill_allowed(TcFillGuard *g, uint32 keyslot, const uint32 *slots,
 }
 
 /*
- * tc_slot_fill_state
- *		One slot's verdict for tc_key_fill_state.
- */
-static inline TcFillState
-tc_slot_fill_state(const TcFillGuard *g, const TcTagSlot *s)
-{
-	uint64		horizon;
-
-	if (pg_atomic_read_u32(unconstify(pg_atomic_uint32 *, &s->marks)) != 0 ||
-		pg_atomic_read_u64(unconstify(pg_atomic_uint64 *, &s->inval_seq)) > g->seq)
-		return TC_FILL_REFUSED;
-	horizon = pg_atomic_read_u64(unconstify(pg_atomic_uint64 *, &s->horizon));
-	if (horizon == 0)
-		return TC_FILL_OK;
-	if (g->xmin == 0)
-		return TC_FILL_NEED_XMIN;
-	return horizon < g->xmin ? TC_FILL_OK : TC_FILL_REFUSED;
-}
-
-/*
- * tc_key_fill_state
- *		The key slot's part of a fill's checks, made under the shard lock
- *		just before the value is stored: nothing is committing an
- *		invalidation of the slot, it was not invalidated after the guard was
- *		taken, and its horizon precedes the guard's xmin.  The shard's
- *		summary of its keys' slots (keys) answers first, from a line the
- *		lookup reads anyway; only when it cannot allow the fill is the key
- *		slot itself read.  Reads atomics only; returns TC_FILL_NEED_XMIN
- *		when a horizon must be compared and g->xmin is not known yet (the
- *		caller computes it with tc_fill_guard_xmin() outside the lock and
- *		asks again).
- */
-TcFillState
-tc_key_fill_state(const TcFillGuard *g, uint32 keyslot, const TcTagSlot *keys)
-{
-	TcFillState st = tc_slot_fill_state(g, keys);
-
-	if (st != TC_FILL_REFUSED)
-		return st;
-	return tc_slot_fill_state(g, &tc_coh_slots[keyslot]);
-}
-
-/*
  * tc_fill_guard_xmin
  *		Set g->xmin, if not set yet, from the active snapshot.
  */

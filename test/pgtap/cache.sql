@@ -21,7 +21,7 @@ BEGIN;
 
 CREATE EXTENSION typed_cache;
 
-SELECT plan(107);
+SELECT plan(108);
 
 -- ---------------------------------------------------------------------
 -- Signatures and return types
@@ -99,7 +99,10 @@ SELECT columns_are('typed_cache', 'stats',
 				   ARRAY['entries', 'used_bytes', 'capacity_bytes', 'hits', 'misses',
 						 'hit_ratio', 'puts', 'deletes', 'expirations', 'evictions',
 						 'refusals', 'invalidations', 'stale_refusals',
-						 'fetch_waits', 'fetch_timeouts']);
+						 'fetch_waits', 'fetch_timeouts', 'escalations',
+						 'wal_written', 'wal_replayed', 'wal_replay_lsn']);
+SELECT col_type_is('typed_cache', 'stats', 'wal_replay_lsn', 'pg_lsn',
+				   'stats.wal_replay_lsn is a pg_lsn');
 SELECT columns_are('typed_cache', 'entries',
 				   ARRAY['key', 'value_bytes', 'type', 'expires_at', 'hits', 'tags']);
 

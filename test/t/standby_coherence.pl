@@ -26,7 +26,10 @@
 #	    of the last replayed record; with pg_walinspect the record is
 #	    typed_cache/INVALIDATE and its description names a deleted key;
 #	  - typed_cache.wal_invalidation = off writes no record and leaves the
-#	    standby's entry (the documented trade-off); on again, it works.
+#	    standby's entry (the documented trade-off); on again, it works;
+#	  - a standby lagging behind (replay paused) serves what it has until it
+#	    replays the commit, fills other tags meanwhile, and fills the
+#	    invalidated tag again as soon as it has replayed the commit.
 #
 # Copyright (c) 2026, typed_cache authors
 #
@@ -389,6 +392,33 @@ commit_between("UPDATE items SET v = v + 1 WHERE id = 9;\n"
 is(stat_of($primary, 'wal_written'), $written0 + 1, 'wal_invalidation on again: one record written');
 catchup();
 is(cached($standby, 'off'), 'NULL', 'wal_invalidation on again: the standby entry is gone');
+
+# --- 10. a standby lagging behind (replay paused): while the invalidating
+# commit is not replayed the standby serves the data it has, consistently,
+# and fills of other tags go on; once it replays the commit the entry is
+# gone, and fills of that tag are accepted again as soon as the standby's
+# snapshots see the commit (the horizon keeps them off no longer).
+sql($primary, "UPDATE items SET v = 1000 WHERE id = 10");
+catchup();
+put_on($standby, 'lag:a', '"a-before"', "'tag:lag-a'");
+sql($standby, 'SELECT pg_wal_replay_pause()');
+commit_between("UPDATE items SET v = 1001 WHERE id = 10;\n"
+	  . "SELECT typed_cache.invalidate(ARRAY['tag:lag-a'])");
+is(cached($standby, 'lag:a'), '"a-before"',
+	'lagging standby: before replaying the commit it still serves its entry (its data is older too)');
+is(sql($standby, 'SELECT v FROM items WHERE id = 10'), '1000',
+	'lagging standby: its data is the old one as well');
+put_on($standby, 'lag:b', '"b"', "'tag:lag-b'");
+is(cached($standby, 'lag:b'), '"b"', 'lagging standby: a fill of another tag is stored meanwhile');
+sql($standby, 'SELECT pg_wal_replay_resume()');
+catchup();
+is(cached($standby, 'lag:a'), 'NULL', 'lagging standby: the entry is gone once the commit is replayed');
+is(cached($standby, 'lag:b'), '"b"', 'lagging standby: the entry of the other tag stays');
+is( sql($standby,
+		"SELECT typed_cache.put('lag:a', jsonb_build_object('v', v), NULL, NULL, ARRAY['tag:lag-a']) IS NOT NULL FROM items WHERE id = 10; "
+		  . "SELECT typed_cache.get('lag:a')->>'v'"),
+	"t\n1001",
+	'lagging standby: after the replay a fill of the invalidated tag from a fresh snapshot is stored');
 
 diag('primary stats: '
 	  . sql($primary, 'SELECT format($$invalidations %s, escalations %s, wal_written %s, wal_replayed %s$$, invalidations, escalations, wal_written, wal_replayed) FROM typed_cache.stats'));
