@@ -131,6 +131,8 @@ typedef struct TcLease
 } TcLease;
 
 static TcLease *tc_leases = NULL;
+bool		tc_have_leases = false;
+bool		tc_recovery_done = false;
 
 static void tc_coherence_xact_callback(XactEvent event, void *arg);
 static void tc_coherence_subxact_callback(SubXactEvent event,
@@ -239,16 +241,6 @@ tc_tag_slot(const char *tag, int len)
 }
 
 /*
- * tc_key_slot
- *		The slot of a key, from its hash (which includes the database).
- */
-uint32
-tc_key_slot(uint32 keyhash)
-{
-	return (keyhash * 0x9E3779B1U) >> 7 & (tc_coh->nslots - 1);
-}
-
-/*
  * tc_snapshot_xmin
  *		The xmin of the active snapshot (the statement's, or the
  *		transaction's under REPEATABLE READ) as a full transaction id.
@@ -292,8 +284,11 @@ static TcLease *
 tc_lease_for(uint32 hash)
 {
 	if (tc_leases == NULL)
+	{
 		tc_leases = MemoryContextAllocZero(TopMemoryContext,
 										   sizeof(TcLease) * TC_LEASES);
+		tc_have_leases = true;
+	}
 	return &tc_leases[(hash * 0x9E3779B1U) >> 24 & (TC_LEASES - 1)];
 }
 
@@ -341,28 +336,25 @@ tc_lease_forget(const TcCohKey *k)
 }
 
 /*
- * tc_fill_guard
- *		What a put of k is checked against: the lease of an earlier miss of
- *		k in this session (consumed), or the active snapshot now.
+ * tc_fill_guard_lease
+ *		tc_fill_guard's part for a session that has leases: if it missed k
+ *		earlier, the guard is that lease (consumed) and true is returned.
  */
-void
-tc_fill_guard(const TcCohKey *k, TcFillGuard *g)
+bool
+tc_fill_guard_lease(const TcCohKey *k, TcFillGuard *g)
 {
-	TcLease    *l = tc_leases ? tc_lease_for(k->hash) : NULL;
+	TcLease    *l = tc_lease_for(k->hash);
 
-	if (l && l->used && l->hash == k->hash && l->len == k->len &&
+	if (l->used && l->hash == k->hash && l->len == k->len &&
 		memcmp(l->key, k->data, k->len) == 0)
 	{
 		g->seq = l->seq;
 		g->xmin = l->xmin;
 		g->from_lease = true;
 		l->used = false;
-		return;
+		return true;
 	}
-	g->seq = pg_atomic_read_u64(&tc_coh->seq);
-	pg_read_barrier();
-	g->xmin = 0;				/* computed only if a horizon needs it */
-	g->from_lease = false;
+	return false;
 }
 
 /*
@@ -419,15 +411,11 @@ tc_standby_floor_ok(uint64 *xmin)
 }
 
 /*
- * tc_fill_allowed
- *		May a value guarded by g be stored under the key slot and tag slots?
- *		*own is set if this transaction itself has invalidated one of them
- *		(its changes are not committed: the value must not reach others
- *		now).  With check_key false the key slot's shared state is left to
- *		tc_key_fill_state(), under the shard lock.
+ * tc_fill_allowed_full
+ *		tc_fill_allowed when there is anything to check.
  */
 bool
-tc_fill_allowed(TcFillGuard *g, uint32 keyslot, const uint32 *slots,
+tc_fill_allowed_full(TcFillGuard *g, uint32 keyslot, const uint32 *slots,
 				int nslots, bool check_key, bool *own)
 {
 	uint64		xmin = g->xmin;

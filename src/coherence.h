@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "access/transam.h"
+#include "access/xlog.h"
 #include "port/atomics.h"
 #include "utils/array.h"
 #include "utils/timestamp.h"
@@ -115,13 +116,14 @@ extern uint32 tc_tag_slot(const char *tag, int len);
 extern void tc_tags_deconstruct(ArrayType *arr, Datum **elems, bool **nulls,
 								int *n);
 extern void tc_check_tag(Size len);
-extern uint32 tc_key_slot(uint32 keyhash);
 
 /* fills */
-extern void tc_fill_guard(const TcCohKey *k, TcFillGuard *g);
-extern bool tc_fill_allowed(TcFillGuard *g, uint32 keyslot,
-							const uint32 *slots, int nslots, bool check_key,
-							bool *own);
+extern bool tc_have_leases;
+extern bool tc_recovery_done;
+extern bool tc_fill_guard_lease(const TcCohKey *k, TcFillGuard *g);
+extern bool tc_fill_allowed_full(TcFillGuard *g, uint32 keyslot,
+								 const uint32 *slots, int nslots,
+								 bool check_key, bool *own);
 extern void tc_fill_guard_xmin(TcFillGuard *g);
 extern bool tc_fill_still_allowed(const TcFillGuard *g, uint32 keyslot,
 								  const uint32 *slots, int nslots);
@@ -135,6 +137,61 @@ extern void tc_invalidate_database(void);
 extern bool tc_own_pending;
 extern bool tc_own_slot_pending(uint32 slot);
 extern bool tc_own_key_deleted(const TcCohKey *k);
+
+/*
+ * tc_key_slot
+ *		The slot of a key, from its hash (which includes the database).
+ */
+static inline uint32
+tc_key_slot(uint32 keyhash)
+{
+	return (keyhash * 0x9E3779B1U) >> 7 & (tc_coh->nslots - 1);
+}
+
+/*
+ * tc_fill_guard
+ *		What a put of k is checked against: the lease of an earlier miss of
+ *		k in this session (consumed), or the invalidation sequence now (the
+ *		snapshot's xmin is computed only if a horizon needs it).
+ */
+static inline void
+tc_fill_guard(const TcCohKey *k, TcFillGuard *g)
+{
+	if (unlikely(tc_have_leases) && tc_fill_guard_lease(k, g))
+		return;
+	g->seq = pg_atomic_read_u64(&tc_coh->seq);
+	pg_read_barrier();
+	g->xmin = 0;
+	g->from_lease = false;
+}
+
+/*
+ * tc_fill_allowed
+ *		May a value guarded by g be stored under the key slot and tag slots?
+ *		*own is set if this transaction itself has invalidated one of them
+ *		(its changes are not committed: the value must not reach others
+ *		now).  With check_key false the key slot's shared state is left to
+ *		tc_key_fill_state(), under the shard lock.  An untagged fill of a
+ *		primary with no invalidation of its own pending has nothing to check
+ *		here.
+ */
+static inline bool
+tc_fill_allowed(TcFillGuard *g, uint32 keyslot, const uint32 *slots,
+				int nslots, bool check_key, bool *own)
+{
+	if (likely(nslots == 0 && !check_key && !tc_own_pending))
+	{
+		if (likely(tc_recovery_done))
+		{
+			*own = false;
+			return true;
+		}
+		/* once a backend has seen recovery end, it stays ended */
+		if (!RecoveryInProgress())
+			tc_recovery_done = true;
+	}
+	return tc_fill_allowed_full(g, keyslot, slots, nslots, check_key, own);
+}
 
 /*
  * tc_entry_tags_valid
