@@ -231,6 +231,9 @@ per_round() {
 	median "${r[@]}"
 }
 med() { median ${all[$1]}; }
+# minimum of a name's rounds (noise on this kind of machine only adds time)
+minv() { printf '%s\n' ${all[$1]} | sort -g | head -n 1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 f() { awk -v a="$1" -v p="${2:-3}" 'BEGIN { printf "%.*f", p, a }'; }
 
 if want 12; then
@@ -429,9 +432,11 @@ want 12 && cat <<EOF
    get (hit)        $(f "$(med old.get)") ($(net old.get old.base))       $(f "$(med new.get)") ($(net new.get new.base))       $(f "$r_get")          $(f "$rn_get")   goal <= 1.05: gross $(within "$r_get" 1.05), net $(within "$rn_get" 1.05)
    put              $(f "$(med old.put)") ($(net old.put old.base))       $(f "$(med new.put)") ($(net new.put new.base))       $(f "$r_put")          $(f "$rn_put")   goal <= 1.05: gross $(within "$r_put" 1.05), net $(within "$rn_put" 1.05)
    get (miss)       $(f "$(med old.miss)") ($(net old.miss old.base))       $(f "$(med new.miss)") ($(net new.miss new.base))       $(f "$r_miss")          $(f "$rn_miss")   (no goal)
+   fastest rounds (the least disturbed): get new/old $(ratio "$(minv new.get)" "$(minv old.get)"), put $(ratio "$(minv new.put)" "$(minv old.put)"), miss $(ratio "$(minv new.miss)" "$(minv old.miss)"); loop alone $(ratio "$(minv new.base)" "$(minv old.base)")
 
 2. get of an entry with 3 tags vs without (new build), microseconds per call
    get untagged $(f "$(med new.get)"), get with 3 tags $(f "$(med new.get3)"): extra $(f "$d_get3") us per call   goal <= +0.05: $(within "$d_get3" 0.05)
+   fastest rounds: get untagged $(f "$(minv new.get)"), with 3 tags $(f "$(minv new.get3)"): extra $(awk -v a="$(minv new.get3)" -v b="$(minv new.get)" 'BEGIN { printf "%.3f", a - b }') us
    put untagged $(f "$(med new.put)"), put with 3 tags $(f "$(med new.put3)"): extra $(f "$d_put3") us per call   (no goal)
 EOF
 want 3 && cat <<EOF
