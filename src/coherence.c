@@ -58,11 +58,12 @@
  * again; a rollback (or rollback to a savepoint) discards it.
  *
  * Memory: 32 bytes per slot in shared memory (inval_seq 8, horizon 8,
- * marks 4, padded so that a slot never straddles a cache line); per backend a bitmap of nslots bits and a list of the
- * slots this transaction invalidated.  Pending deleted keys and puts are
- * bounded; past the bound a transaction escalates (every slot, and every
- * entry of the database) or drops the put: less hit rate, never a stale
- * entry and never an error at commit.
+ * marks 4, padded so that a slot never straddles a cache line); per
+ * backend a bitmap of nslots bits and a list of the slots this transaction
+ * invalidated (at most 4096: past that it invalidates every slot).
+ * Pending deleted keys and puts are bounded; past the bound a transaction
+ * escalates (every slot, and every entry of the database) or drops the
+ * put: less hit rate, never a stale entry and never an error at commit.
  *
  * Copyright (c) 2026, typed_cache authors
  *
