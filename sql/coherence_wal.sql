@@ -57,6 +57,11 @@ SELECT pg_temp.mark('one transaction');
 SELECT pg_temp.written('read and put', 'one transaction') AS records;
 SELECT record_type, description FROM pg_temp.records('read and put', 'one transaction');
 
+-- a long key is shown cut to 64 bytes (at a character boundary)
+SELECT typed_cache.delete(repeat('k', 70));
+SELECT pg_temp.mark('long key');
+SELECT description FROM pg_temp.records('one transaction', 'long key');
+
 -- a rollback, or a rolled-back savepoint that held all of it, writes nothing
 BEGIN;
 SELECT typed_cache.invalidate(ARRAY['t:3']);
@@ -67,7 +72,7 @@ SELECT typed_cache.invalidate(ARRAY['t:3']);
 ROLLBACK TO s;
 COMMIT;
 SELECT pg_temp.mark('rolled back');
-SELECT pg_temp.written('one transaction', 'rolled back') AS records;
+SELECT pg_temp.written('long key', 'rolled back') AS records;
 
 -- a transaction in a function's loop of invalidate() calls: one record
 SELECT count(typed_cache.invalidate(ARRAY['many:' || g])) FROM generate_series(1, 100) g;

@@ -48,6 +48,7 @@
 #include "access/xloginsert.h"
 #include "access/xlogreader.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -342,6 +343,7 @@ tc_wal_desc(StringInfo buf, XLogReaderState *record)
 	for (uint32 i = 0; i < xlrec.nkeys; i++)
 	{
 		uint32		len;
+		int			clip;
 
 		if (i == TC_WAL_DESC_KEYS)
 		{
@@ -354,8 +356,10 @@ tc_wal_desc(StringInfo buf, XLogReaderState *record)
 		p += sizeof(uint32);
 		if ((Size) (end - p) < len)
 			break;
+		/* at most 64 bytes of it, cut at a character boundary */
+		clip = pg_mbcliplen(p, (int) len, 64);
 		appendStringInfo(buf, "%s \"%.*s%s\"", i == 0 ? ":" : ",",
-						 (int) Min(len, 64), p, len > 64 ? "..." : "");
+						 clip, p, clip < (int) len ? "..." : "");
 		p += len;
 	}
 }
