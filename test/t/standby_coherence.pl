@@ -43,6 +43,10 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use TypedCacheStandby;
 use Time::HiRes qw(time);
 
 my $t0 = time;
@@ -96,60 +100,9 @@ $standby->append_conf('postgresql.conf',
 	  . "hot_standby_feedback = on\n");
 $standby->start;
 
-# --- helpers
-sub sql
-{
-	my ($node, $sql, $db) = @_;
-	return $node->safe_psql($db // 'postgres', $sql);
-}
-
-sub stat_of
-{
-	my ($node, $col) = @_;
-	return sql($node, "SELECT $col FROM typed_cache.stats");
-}
-
-# the cached value as text, 'NULL' on a miss
-sub cached
-{
-	my ($node, $key, $db) = @_;
-	return sql($node,
-		"SELECT coalesce(typed_cache.get('$key')::text, 'NULL')", $db);
-}
-
-sub put_on
-{
-	my ($node, $key, $val, $tags) = @_;
-	my $t = defined $tags ? "ARRAY[$tags]" : 'NULL';
-	return sql($node,
-		"SELECT typed_cache.put('$key', '$val', NULL, NULL, $t)");
-}
-
 sub catchup
 {
 	$primary->wait_for_catchup($standby, 'replay');
-}
-
-# Run $body on the primary as one transaction; returns the insert LSN just
-# before its COMMIT and the flush LSN just after, which enclose the records
-# written at pre-commit and the commit record.
-sub commit_between
-{
-	my ($body) = @_;
-	my $before = sql($primary, "BEGIN;\n$body;\nSELECT pg_current_wal_insert_lsn();\nCOMMIT;");
-	$before = (split /\n/, $before)[-1];
-	my $after = sql($primary, 'SELECT pg_current_wal_flush_lsn()');
-	return ($before, $after);
-}
-
-# typed_cache records between two LSNs: "start|type|length|description" lines
-sub tc_records
-{
-	my ($from, $to) = @_;
-	return sql($primary, qq{
-		SELECT start_lsn || '|' || record_type || '|' || record_length || '|' || description
-		  FROM pg_get_wal_records_info('$from', '$to')
-		 WHERE resource_manager = 'typed_cache' ORDER BY start_lsn});
 }
 
 ok( $standby->poll_query_until('postgres',
@@ -166,7 +119,7 @@ is(cached($standby, 'a') . cached($standby, 'b') . cached($standby, 'ab'),
 
 my $written0 = stat_of($primary, 'wal_written');
 my $replayed0 = stat_of($standby, 'wal_replayed');
-my ($lsn1, $end1) = commit_between(
+my ($lsn1, $end1) = commit_between($primary,
 	"UPDATE items SET v = v + 1 WHERE id = 1;\n"
 	  . "SELECT typed_cache.invalidate(ARRAY['tag:a'])");
 is(stat_of($primary, 'wal_written'), $written0 + 1,
@@ -182,7 +135,7 @@ is( sql($standby,
 	"standby: wal_replay_lsn is the replayed record's, between $lsn1 and $end1");
 if ($walinspect)
 {
-	my @recs = split /\n/, tc_records($lsn1, $end1);
+	my @recs = split /\n/, tc_records($primary, $lsn1, $end1);
 	is(scalar(@recs), 1, 'pg_walinspect: one typed_cache record at that commit');
 	like($recs[0] // '', qr/^[^|]+\|INVALIDATE\|/, 'pg_walinspect: record type INVALIDATE');
 	my ($start) = split /\|/, ($recs[0] // '');
@@ -197,8 +150,8 @@ put_on($standby, 'd2', '"d2"');
 put_on($standby, 'd3', '"d3"');
 put_on($primary, 'd1', '"primary d1"');
 $written0 = stat_of($primary, 'wal_written');
-my ($lsn2, $end2) = commit_between("SELECT typed_cache.delete('d1')");
-my ($lsn3, $end3) = commit_between("SELECT typed_cache.delete('d3')");
+my ($lsn2, $end2) = commit_between($primary, "SELECT typed_cache.delete('d1')");
+my ($lsn3, $end3) = commit_between($primary, "SELECT typed_cache.delete('d3')");
 is(stat_of($primary, 'wal_written'), $written0 + 2,
 	'primary: two deleting transactions wrote two records');
 is(cached($primary, 'd1'), 'NULL', 'primary: its own entry was deleted');
@@ -209,7 +162,7 @@ is(cached($standby, 'd3'), 'NULL',
 is(cached($standby, 'd2'), '"d2"', 'standby: d2, not deleted, stays');
 if ($walinspect)
 {
-	my @recs = split /\n/, tc_records($lsn2, $end2);
+	my @recs = split /\n/, tc_records($primary, $lsn2, $end2);
 	is(scalar(@recs), 1, 'pg_walinspect: one typed_cache record for delete(d1)');
 	my (undef, $type, undef, $desc) = split /\|/, ($recs[0] // ''), 4;
 	is($type // '', 'INVALIDATE', 'pg_walinspect: delete record type INVALIDATE');
@@ -266,7 +219,7 @@ $replayed0 = stat_of($standby, 'wal_replayed');
 ok( $standby->poll_query_until('postgres',
 		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"),
 	'standby: no other client connected');
-commit_between("UPDATE items SET v = v + 1 WHERE id = 6;\n"
+commit_between($primary, "UPDATE items SET v = v + 1 WHERE id = 6;\n"
 	  . "SELECT typed_cache.invalidate(ARRAY['tag:nc'])");
 catchup();    # queries the primary only
 is(stat_of($standby, 'wal_replayed'), $replayed0 + 1,
@@ -374,7 +327,7 @@ put_on($standby, 'off', '"off1"', "'tag:off'");
 put_on($primary, 'off', '"off1"', "'tag:off'");
 $written0 = stat_of($primary, 'wal_written');
 $replayed0 = stat_of($standby, 'wal_replayed');
-commit_between("UPDATE items SET v = v + 1 WHERE id = 9;\n"
+commit_between($primary, "UPDATE items SET v = v + 1 WHERE id = 9;\n"
 	  . "SELECT typed_cache.invalidate(ARRAY['tag:off'])");
 is(stat_of($primary, 'wal_written'), $written0, 'wal_invalidation off: no record written');
 is(cached($primary, 'off'), 'NULL', 'wal_invalidation off: the primary still invalidates its own entry');
@@ -387,7 +340,7 @@ sql($primary, q{ALTER SYSTEM RESET typed_cache.wal_invalidation; SELECT pg_reloa
 ok( $primary->poll_query_until('postgres',
 		"SELECT current_setting('typed_cache.wal_invalidation') = 'on'"),
 	'wal_invalidation is on again');
-commit_between("UPDATE items SET v = v + 1 WHERE id = 9;\n"
+commit_between($primary, "UPDATE items SET v = v + 1 WHERE id = 9;\n"
 	  . "SELECT typed_cache.invalidate(ARRAY['tag:off'])");
 is(stat_of($primary, 'wal_written'), $written0 + 1, 'wal_invalidation on again: one record written');
 catchup();
@@ -402,7 +355,7 @@ sql($primary, "UPDATE items SET v = 1000 WHERE id = 10");
 catchup();
 put_on($standby, 'lag:a', '"a-before"', "'tag:lag-a'");
 sql($standby, 'SELECT pg_wal_replay_pause()');
-commit_between("UPDATE items SET v = 1001 WHERE id = 10;\n"
+commit_between($primary, "UPDATE items SET v = 1001 WHERE id = 10;\n"
 	  . "SELECT typed_cache.invalidate(ARRAY['tag:lag-a'])");
 is(cached($standby, 'lag:a'), '"a-before"',
 	'lagging standby: before replaying the commit it still serves its entry (its data is older too)');

@@ -41,6 +41,10 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use TypedCacheStandby;
 use Time::HiRes qw(time usleep);
 
 my $t0 = time;
@@ -112,56 +116,6 @@ $nolib->init_from_backup($primary, 'bk', has_streaming => 1);
 $nolib->append_conf('postgresql.conf',
 	$conf . "shared_preload_libraries = ''\nshared_buffers = 8MB\n");
 $nolib->start;
-
-# --- helpers
-sub sql
-{
-	my ($node, $sql, $db) = @_;
-	return $node->safe_psql($db // 'postgres', $sql);
-}
-
-sub stat_of
-{
-	my ($node, $col) = @_;
-	return sql($node, "SELECT $col FROM typed_cache.stats");
-}
-
-# the cached value as text, 'NULL' on a miss
-sub cached
-{
-	my ($node, $key, $db) = @_;
-	return sql($node,
-		"SELECT coalesce(typed_cache.get('$key')::text, 'NULL')", $db);
-}
-
-sub put_on
-{
-	my ($node, $key, $val, $tags, $db) = @_;
-	my $t = defined $tags ? "ARRAY[$tags]" : 'NULL';
-	return sql($node,
-		"SELECT typed_cache.put('$key', '$val', NULL, NULL, $t)", $db);
-}
-
-# Run $body on $node as one transaction; returns the insert LSN just before
-# its COMMIT and the flush LSN just after.
-sub commit_between
-{
-	my ($node, $body) = @_;
-	my $before = sql($node, "BEGIN;\n$body;\nSELECT pg_current_wal_insert_lsn();\nCOMMIT;");
-	$before = (split /\n/, $before)[-1];
-	my $after = sql($node, 'SELECT pg_current_wal_flush_lsn()');
-	return ($before, $after);
-}
-
-# typed_cache records between two LSNs: "start|type|length|description" lines
-sub tc_records
-{
-	my ($node, $from, $to) = @_;
-	return sql($node, qq{
-		SELECT start_lsn || '|' || record_type || '|' || record_length || '|' || description
-		  FROM pg_get_wal_records_info('$from', '$to')
-		 WHERE resource_manager = 'typed_cache' ORDER BY start_lsn});
-}
 
 sub pg_ctl_status
 {
