@@ -360,25 +360,21 @@ tc_fill_guard_lease(const TcCohKey *k, TcFillGuard *g)
 
 /*
  * tc_slot_fill_ok
- *		One slot's part of tc_fill_allowed.
+ *		One slot's part of tc_fill_allowed: the verdict tc_key_fill_state
+ *		gives a key slot, with the snapshot's xmin computed when a horizon
+ *		needs it.
  */
 static bool
-tc_slot_fill_ok(const TcFillGuard *g, uint32 slot, uint64 *xmin)
+tc_slot_fill_ok(TcFillGuard *g, uint32 slot)
 {
-	TcTagSlot  *s = &tc_coh_slots[slot];
-	uint64		horizon;
+	TcFillState st = tc_slot_fill_state(g, &tc_coh_slots[slot]);
 
-	if (pg_atomic_read_u32(&s->marks) != 0)
-		return false;
-	if (g->from_lease &&
-		pg_atomic_read_u64(&tc_coh_slots[slot].inval_seq) > g->seq)
-		return false;
-	horizon = pg_atomic_read_u64(&s->horizon);
-	if (horizon == 0)
-		return true;
-	if (*xmin == 0)
-		*xmin = tc_snapshot_xmin();
-	return horizon < *xmin;
+	if (st == TC_FILL_NEED_XMIN)
+	{
+		tc_fill_guard_xmin(g);
+		st = tc_slot_fill_state(g, &tc_coh_slots[slot]);
+	}
+	return st == TC_FILL_OK;
 }
 
 /*
@@ -393,7 +389,7 @@ tc_slot_fill_ok(const TcFillGuard *g, uint32 slot, uint64 *xmin)
  *		snapshot's xmin has reached it.
  */
 static bool
-tc_standby_floor_ok(uint64 *xmin)
+tc_standby_floor_ok(TcFillGuard *g)
 {
 	uint64		floor = pg_atomic_read_u64(&tc_coh->standby_floor);
 
@@ -405,10 +401,9 @@ tc_standby_floor_ok(uint64 *xmin)
 										   next))
 			floor = next;
 	}
-	if (*xmin == 0)
-		*xmin = tc_snapshot_xmin();
+	tc_fill_guard_xmin(g);
 	/* the floor was not assigned yet: xmin may equal it */
-	return floor <= *xmin;
+	return floor <= g->xmin;
 }
 
 /*
@@ -419,13 +414,12 @@ bool
 tc_fill_allowed_full(TcFillGuard *g, uint32 keyslot, const uint32 *slots,
 				int nslots, bool check_key, bool *own)
 {
-	uint64		xmin = g->xmin;
 	bool		ok;
 
 	*own = false;
 	if (tc_own_pending)
 	{
-		if (tc_escalated_level > 0 || tc_own_slot_pending(keyslot))
+		if (tc_own_slot_pending(keyslot))
 			*own = true;
 		for (int i = 0; i < nslots && !*own; i++)
 			if (tc_own_slot_pending(slots[i]))
@@ -433,15 +427,11 @@ tc_fill_allowed_full(TcFillGuard *g, uint32 keyslot, const uint32 *slots,
 		if (*own)
 			return false;
 	}
-	if (unlikely(RecoveryInProgress()) && !tc_standby_floor_ok(&xmin))
-	{
-		g->xmin = xmin;
+	if (unlikely(RecoveryInProgress()) && !tc_standby_floor_ok(g))
 		return false;
-	}
-	ok = !check_key || tc_slot_fill_ok(g, keyslot, &xmin);
+	ok = !check_key || tc_slot_fill_ok(g, keyslot);
 	for (int i = 0; i < nslots && ok; i++)
-		ok = tc_slot_fill_ok(g, slots[i], &xmin);
-	g->xmin = xmin;
+		ok = tc_slot_fill_ok(g, slots[i]);
 	return ok;
 }
 
@@ -651,7 +641,8 @@ tc_slot_replay(TcTagSlot *slot, uint64 fxid)
 /*
  * tc_replay_all_slots
  *		A replayed invalidation of every tag (a transaction past
- *		TC_MAX_OWN_SLOTS slots): every slot.  Cannot fail.
+ *		TC_MAX_OWN_SLOTS slots, or escalated further): every slot, counted
+ *		as an escalation.  Cannot fail.
  */
 void
 tc_replay_all_slots(uint64 fxid)
@@ -669,12 +660,10 @@ tc_replay_all_slots(uint64 fxid)
 void
 tc_replay_database(Oid dbid, uint64 fxid)
 {
-	for (uint32 s = 0; s < tc_coh->nslots; s++)
-		tc_slot_replay(&tc_coh_slots[s], fxid);
+	tc_replay_all_slots(fxid);
 	for (uint32 sh = 0; sh < tc_cache_nshards(); sh++)
 		tc_slot_replay(tc_cache_key_summary(sh), fxid);
 	tc_cache_clear_database(dbid);
-	pg_atomic_fetch_add_u64(&tc_coh->escalations, 1);
 }
 
 /*
@@ -709,20 +698,7 @@ tc_slot_commit_step(TcTagSlot *slot, XactEvent event)
 static void
 tc_own_apply(XactEvent event)
 {
-	if (tc_escalated_level > 0)
-	{
-		for (uint32 s = 0; s < tc_coh->nslots; s++)
-			tc_slot_commit_step(&tc_coh_slots[s], event);
-		for (uint32 sh = 0; sh < tc_cache_nshards(); sh++)
-			tc_slot_commit_step(tc_cache_key_summary(sh), event);
-		if (event == XACT_EVENT_COMMIT)
-		{
-			tc_cache_count_invalidations(0, 1);
-			pg_atomic_fetch_add_u64(&tc_coh->escalations, 1);
-		}
-		return;
-	}
-	if (tc_all_slots_level > 0)
+	if (tc_escalated_level > 0 || tc_all_slots_level > 0)
 	{
 		for (uint32 s = 0; s < tc_coh->nslots; s++)
 			tc_slot_commit_step(&tc_coh_slots[s], event);
@@ -740,9 +716,13 @@ tc_own_apply(XactEvent event)
 				tc_cache_count_invalidations(tc_own_slots[i].slot, 1);
 		}
 	/* the summaries of the deleted keys' shards bound their key slots */
-	for (int i = 0; i < tc_nown_deletes; i++)
-		tc_slot_commit_step(tc_cache_key_summary(tc_own_deletes[i].shard),
-							event);
+	if (tc_escalated_level > 0)
+		for (uint32 sh = 0; sh < tc_cache_nshards(); sh++)
+			tc_slot_commit_step(tc_cache_key_summary(sh), event);
+	else
+		for (int i = 0; i < tc_nown_deletes; i++)
+			tc_slot_commit_step(tc_cache_key_summary(tc_own_deletes[i].shard),
+								event);
 }
 
 /*
