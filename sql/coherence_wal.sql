@@ -16,6 +16,10 @@ SHOW typed_cache.wal_invalidation;
 SHOW typed_cache.wal_rmgr_id;
 SET typed_cache.wal_invalidation = off;
 SET typed_cache.wal_rmgr_id = 129;
+-- ids outside the custom range are refused before anything is written
+ALTER SYSTEM SET typed_cache.wal_rmgr_id = 127;
+ALTER SYSTEM SET typed_cache.wal_rmgr_id = 256;
+ALTER SYSTEM SET typed_cache.wal_invalidation = 'sometimes';
 SELECT name, context, min_val, max_val FROM pg_settings
  WHERE name IN ('typed_cache.wal_invalidation', 'typed_cache.wal_rmgr_id')
  ORDER BY name;
