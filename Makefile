@@ -23,7 +23,8 @@ OBJS = \
 	src/memstats_convergence.o
 
 EXTENSION = typed_cache
-DATA = typed_cache--1.0.sql typed_cache--1.0--1.1.sql typed_cache--1.1--1.2.sql
+DATA = typed_cache--1.0.sql typed_cache--1.0--1.1.sql typed_cache--1.1--1.2.sql \
+	typed_cache--1.2--1.3.sql
 
 PG_CPPFLAGS = -I$(srcdir)/src
 # CI sets EXTRA_WARNINGS=-Werror

@@ -1,10 +1,10 @@
 --
 -- upgrade: ALTER EXTENSION typed_cache UPDATE from 1.0 to the current
--- version (through 1.1 and 1.2) keeps the cached data and the
+-- version (through 1.1, 1.2 and 1.3) keeps the cached data and the
 -- registrations, carries the grants of put and of entries over to their
 -- new versions (and gives put's grantees invalidate, fetch and
 -- invalidate_trigger), and ends with the same objects as a fresh install;
--- a database on 1.1 keeps working with the new library and updates to 1.2.
+-- a database on 1.1 keeps working with the new library and updates to 1.3.
 --
 SET client_min_messages = warning;
 DROP DATABASE IF EXISTS tc_upgrade;
