@@ -691,12 +691,8 @@ DROP ROLE coh_nobody;
 DROP ROLE coh_fetcher;
 
 --
--- 12. PREPARE TRANSACTION of a transaction that invalidated is refused.
+-- 12. PREPARE TRANSACTION: see coherence_2pc.
 --
-BEGIN;
-SELECT typed_cache.invalidate(ARRAY['prepared']);
-PREPARE TRANSACTION 'coh_prepared';
-SELECT count(*) AS prepared FROM pg_prepared_xacts WHERE gid = 'coh_prepared';
 
 -- clean up
 SELECT dblink_disconnect('other');

@@ -8,8 +8,8 @@ CREATE EXTENSION IF NOT EXISTS typed_cache;
 RESET client_min_messages;
 SELECT typed_cache.clear() >= 0 AS cleared;
 
--- Past 1024 transactional puts the key is a miss, inside the transaction
--- and after it: never the value from before the transaction.
+-- Many transactional puts of one key: the last one, inside the
+-- transaction and after it, never the value from before the transaction.
 SELECT typed_cache.put('edge:k', '"old"');
 BEGIN;
 SELECT count(typed_cache.put('edge:k', to_jsonb(g))) FROM generate_series(1, 1025) g;

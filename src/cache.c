@@ -447,12 +447,16 @@ tc_cache_init(void)
 void
 tc_require_cache(void)
 {
-	if (tc_cache == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("typed_cache shared-memory cache is not available"),
-				 errdetail("The cache's shared memory is only set up when the library is loaded at server start."),
-				 errhint("Add typed_cache to shared_preload_libraries and restart the server.")));
+	if (unlikely(tc_my_db == NULL))
+	{
+		if (tc_cache == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("typed_cache shared-memory cache is not available"),
+					 errdetail("The cache's shared memory is only set up when the library is loaded at server start."),
+					 errhint("Add typed_cache to shared_preload_libraries and restart the server.")));
+		tc_attach_db_slot();
+	}
 }
 
 /*
@@ -689,7 +693,8 @@ tc_store(const TcCacheKey *k, Size blocksize, Jsonb *value, Oid typid,
 
 	tc_shard_prefetch_chain(shard, k->hash);
 	/* a horizon will be compared: the snapshot's xmin, before the lock */
-	if (pg_atomic_read_u64(&shard->keys.horizon) != 0)
+	if (pg_atomic_read_u64(&shard->keys.horizon) != 0 ||
+		pg_atomic_read_u64(&tc_my_db->keys.horizon) != 0)
 		tc_fill_guard_xmin(guard);
 	LWLockAcquire(lock, LW_EXCLUSIVE);
 
@@ -771,18 +776,60 @@ typedef struct TcPendingPut
 	TcFillGuard guard;
 	uint32		keyslot;
 	bool		drop;			/* slots this transaction invalidated */
-	int			killed;			/* 0: live; > 0: replaced or deleted at
-								 * that nesting level (a rollback to it
-								 * revives the put); -1: rolled back */
+	int			killed;			/* 0: live; > 0: replaced, deleted or
+								 * invalidated at that nesting level (a
+								 * rollback to it revives the put); -1:
+								 * rolled back */
 	int			level;
+	int			prev;			/* the older put of the same key, or -1 */
 } TcPendingPut;
 
-#define TC_MAX_PENDING_PUTS		1024
+/*
+ * A transaction's pending puts are bounded by the bytes their entries will
+ * take (a put past the bound becomes a delete of its key), not by their
+ * number: a bulk load of small values stays precise.
+ */
 #define TC_MAX_PENDING_BYTES	((Size) 64 * 1024 * 1024)
 
-static TcPendingPut *tc_pending_puts = NULL;	/* in TopTransactionContext */
+/*
+ * The pending puts, in the order they were made, and an open-addressing
+ * index of them by key (the position of the newest put of each key, or -1;
+ * twice as many cells as the array has room for), all in
+ * TopTransactionContext; and a bitmap of the tag slots they carry, so that
+ * an invalidation finds at once that none of them is concerned.
+ */
+static TcPendingPut *tc_pending_puts = NULL;
 static int	tc_npending_puts = 0;
+static int	tc_pending_cap = 0;
 static Size tc_pending_bytes = 0;
+static int32 *tc_pending_index = NULL;
+static uint32 tc_pending_index_mask = 0;
+static uint8 *tc_pending_slotmap = NULL;
+
+/*
+ * tc_pending_cell
+ *		The index cell of key k: the one that holds its newest put, or the
+ *		empty one where it would go.
+ */
+static int32 *
+tc_pending_cell(const TcCacheKey *k)
+{
+	uint32		i = k->hash & tc_pending_index_mask;
+
+	for (;;)
+	{
+		int32		pos = tc_pending_index[i];
+		TcPendingPut *p;
+
+		if (pos < 0)
+			return &tc_pending_index[i];
+		p = &tc_pending_puts[pos];
+		if (p->k.hash == k->hash && p->k.len == k->len &&
+			memcmp(p->k.data, k->data, k->len) == 0)
+			return &tc_pending_index[i];
+		i = (i + 1) & tc_pending_index_mask;
+	}
+}
 
 /*
  * tc_pending_find
@@ -791,15 +838,48 @@ static Size tc_pending_bytes = 0;
 static TcPendingPut *
 tc_pending_find(const TcCacheKey *k)
 {
-	for (int i = tc_npending_puts - 1; i >= 0; i--)
-	{
-		TcPendingPut *p = &tc_pending_puts[i];
+	int32		pos;
 
-		if (p->killed == 0 && p->k.hash == k->hash && p->k.len == k->len &&
-			memcmp(p->k.data, k->data, k->len) == 0)
-			return p;
-	}
+	if (tc_npending_puts == 0)
+		return NULL;
+	for (pos = *tc_pending_cell(k); pos >= 0;
+		 pos = tc_pending_puts[pos].prev)
+		if (tc_pending_puts[pos].killed == 0)
+			return &tc_pending_puts[pos];
 	return NULL;
+}
+
+/*
+ * tc_pending_grow
+ *		Make room for one more pending put: the array doubles and the index
+ *		is built again for the new size.
+ */
+static void
+tc_pending_grow(void)
+{
+	int			cap = tc_pending_cap == 0 ? 64 : tc_pending_cap * 2;
+	uint32		cells = (uint32) cap * 2;
+
+	if (tc_pending_puts == NULL)
+	{
+		tc_pending_puts = MemoryContextAlloc(TopTransactionContext,
+											 sizeof(TcPendingPut) * cap);
+		tc_pending_slotmap = MemoryContextAllocZero(TopTransactionContext,
+													tc_coh->nslots / 8);
+	}
+	else
+	{
+		tc_pending_puts = repalloc(tc_pending_puts,
+								   sizeof(TcPendingPut) * cap);
+		pfree(tc_pending_index);
+	}
+	tc_pending_index = MemoryContextAlloc(TopTransactionContext,
+										  sizeof(int32) * cells);
+	memset(tc_pending_index, 0xff, sizeof(int32) * cells);
+	tc_pending_index_mask = cells - 1;
+	tc_pending_cap = cap;
+	for (int i = 0; i < tc_npending_puts; i++)
+		*tc_pending_cell(&tc_pending_puts[i].k) = i;
 }
 
 /*
@@ -820,22 +900,41 @@ tc_pending_kill(const TcCacheKey *k)
 
 /*
  * tc_cache_pending_kill_slot
- *		This transaction invalidated tag slot (UINT32_MAX: everything): its
- *		own pending puts that carry the tag are invalidated with it (a
- *		rollback to before the invalidation gives them back).
+ *		This transaction invalidated tag slot (TC_SLOTS_TAGGED: every tag;
+ *		TC_SLOTS_ALL: every entry of the database): its own pending puts
+ *		that carry the tag are invalidated with it (a rollback to before the
+ *		invalidation gives them back).  The put had replaced the key's
+ *		entry, so the key is deleted too: it must miss, now and after
+ *		commit, rather than show the entry the put replaced.
  */
 void
 tc_cache_pending_kill_slot(uint32 slot)
 {
+	int			level = GetCurrentTransactionNestLevel();
+
+	if (tc_npending_puts == 0 ||
+		(slot < TC_SLOTS_TAGGED &&
+		 !(tc_pending_slotmap[slot >> 3] & (1 << (slot & 7)))))
+		return;
+	/* a delete invalidates the key's slot, which may be a tag's: recursion */
+	check_stack_depth();
 	for (int i = 0; i < tc_npending_puts; i++)
 	{
 		TcPendingPut *p = &tc_pending_puts[i];
-		bool		hit = (slot == UINT32_MAX);
+		bool		hit = (slot == TC_SLOTS_ALL ||
+						   (slot == TC_SLOTS_TAGGED && p->tags.n > 0));
+		TcCohKey	ck;
 
 		for (int j = 0; j < p->tags.n && !hit; j++)
 			hit = (p->tags.slots[j] == slot);
-		if (hit && p->killed == 0)
-			p->killed = GetCurrentTransactionNestLevel();
+		if (!hit || p->killed != 0)
+			continue;
+		p->killed = level;
+		/* on escalation to the database, every key misses anyway */
+		if (slot == TC_SLOTS_ALL)
+			continue;
+		tc_coh_key(&p->k, &ck);
+		tc_pending_delete(&ck);
 	}
 }
 
@@ -883,14 +982,14 @@ tc_pending_add(const TcCacheKey *k, Size blocksize, Jsonb *value, Oid typid,
 	MemoryContext old;
 	TcPendingPut *p;
 	char	   *key;
+	int32	   *cell;
 
 	tc_pending_kill(k);
-	if (tc_npending_puts >= TC_MAX_PENDING_PUTS ||
-		tc_pending_bytes + blocksize > TC_MAX_PENDING_BYTES)
+	if (tc_pending_bytes + blocksize > TC_MAX_PENDING_BYTES)
 		return false;
+	if (tc_npending_puts == tc_pending_cap)
+		tc_pending_grow();
 	old = MemoryContextSwitchTo(TopTransactionContext);
-	if (tc_pending_puts == NULL)
-		tc_pending_puts = palloc(sizeof(TcPendingPut) * TC_MAX_PENDING_PUTS);
 	p = &tc_pending_puts[tc_npending_puts];
 	key = palloc(k->len);
 	memcpy(key, k->data, k->len);
@@ -913,6 +1012,11 @@ tc_pending_add(const TcCacheKey *k, Size blocksize, Jsonb *value, Oid typid,
 	p->killed = 0;
 	p->level = GetCurrentTransactionNestLevel();
 	MemoryContextSwitchTo(old);
+	cell = tc_pending_cell(k);
+	p->prev = *cell;
+	*cell = tc_npending_puts;
+	for (int i = 0; i < tags->n; i++)
+		tc_pending_slotmap[tags->slots[i] >> 3] |= 1 << (tags->slots[i] & 7);
 	tc_npending_puts++;
 	tc_pending_bytes += blocksize;
 	return true;
@@ -984,7 +1088,37 @@ tc_cache_pending_puts_at_end(bool commit, int level)
 	/* the memory goes with TopTransactionContext */
 	tc_pending_puts = NULL;
 	tc_npending_puts = 0;
+	tc_pending_cap = 0;
 	tc_pending_bytes = 0;
+	tc_pending_index = NULL;
+	tc_pending_slotmap = NULL;
+}
+
+/*
+ * tc_cache_pending_puts_at_prepare
+ *		PREPARE TRANSACTION: the pending puts are not stored (their values
+ *		would become visible before the transaction commits, and a prepared
+ *		transaction may be rolled back); each live one becomes a delete of
+ *		its key, applied with the transaction's other invalidations, so the
+ *		key misses after COMMIT PREPARED instead of showing the entry the
+ *		put replaced.  May fail (it runs before the transaction is
+ *		prepared).
+ */
+void
+tc_cache_pending_puts_at_prepare(void)
+{
+	for (int i = 0; i < tc_npending_puts; i++)
+	{
+		TcPendingPut *p = &tc_pending_puts[i];
+		TcCohKey	ck;
+
+		if (p->killed != 0)
+			continue;
+		p->killed = GetCurrentTransactionNestLevel();
+		tc_coh_key(&p->k, &ck);
+		tc_pending_delete(&ck);
+	}
+	tc_cache_pending_puts_at_end(false, 0);
 }
 
 
@@ -1248,6 +1382,13 @@ tc_put_value(const TcCacheKey *kp, Jsonb *value, Interval *ttl, Oid typid,
 		/* a refused fill is not kept: a miss for this transaction too */
 		if (allowed || own)
 		{
+			/*
+			 * A put into what this transaction invalidated is seen by the
+			 * transaction but not stored at commit: its key is deleted then,
+			 * as the put replaced the entry.
+			 */
+			if (own)
+				tc_pending_delete(&ck);
 			if (tc_pending_add(&k, blocksize, value, typid, expires_at, &tags,
 							   &guard, keyslot, own))
 				return true;

@@ -75,11 +75,14 @@
 #include "postgres.h"
 
 #include "access/transam.h"
+#include "access/twophase.h"
 #include "access/xlog.h"
 #include "access/xact.h"
+#include "common/controldata_utils.h"
 #include "common/hashfn.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -105,6 +108,11 @@ static int	tc_tag_slots = 65536;
 
 TcCoherence *tc_coh = NULL;
 TcTagSlot  *tc_coh_slots = NULL;
+static TcDbSlot *tc_coh_dbs = NULL;
+static pg_atomic_uint32 *tc_coh_dbids = NULL;
+
+/* This backend's database's slots (tc_attach_db_slot). */
+TcDbSlot   *tc_my_db = NULL;
 
 /* ---- this backend's transaction state ---- */
 
@@ -116,7 +124,8 @@ static int	tc_own_cap = 0;
 static TcOwnDelete *tc_own_deletes = NULL;
 static int	tc_nown_deletes = 0;
 static int	tc_escalated_level = 0;	/* 0: not escalated */
-static int	tc_all_slots_level = 0; /* every slot, past TC_MAX_OWN_SLOTS */
+static int	tc_all_slots_level = 0; /* every tag, past TC_MAX_OWN_SLOTS */
+static bool tc_bitmap_unlisted = false; /* bits set beyond tc_own_slots */
 static bool tc_marked = false;	/* pre-commit marked our slots */
 static FullTransactionId tc_commit_fxid;
 
@@ -133,8 +142,13 @@ typedef struct TcLease
 
 static TcLease *tc_leases = NULL;
 bool		tc_have_leases = false;
-bool		tc_recovery_done = false;
+bool		tc_floors_done = false;
 
+/* Fills between two tries to lift the restart floor (tc_floors_ok). */
+#define TC_FLOOR_RETRY			128
+static uint32 tc_floor_tries = 0;
+
+static bool tc_own_key_slot_pending(uint32 slot);
 static void tc_coherence_xact_callback(XactEvent event, void *arg);
 static void tc_coherence_subxact_callback(SubXactEvent event,
 										  SubTransactionId mySubid,
@@ -193,7 +207,46 @@ tc_coherence_shmem_size(void)
 	Size		size = CACHELINEALIGN(sizeof(TcCoherence)) + PG_CACHE_LINE_SIZE;
 
 	size = add_size(size, mul_size(tc_tag_slots, sizeof(TcTagSlot)));
+	size = add_size(size, mul_size(TC_DB_SLOTS + 1, sizeof(TcDbSlot)));
+	size = add_size(size, mul_size(TC_DB_SLOTS, sizeof(pg_atomic_uint32)));
 	return size;
+}
+
+/*
+ * tc_slot_init
+ *		A slot that nothing invalidated yet.
+ */
+static void
+tc_slot_init(TcTagSlot *slot)
+{
+	pg_atomic_init_u64(&slot->inval_seq, 0);
+	pg_atomic_init_u64(&slot->horizon, 0);
+	pg_atomic_init_u32(&slot->marks, 0);
+}
+
+/*
+ * tc_restart_floor
+ *		The floor of fills after a start (see tc_floors_ok): the next
+ *		transaction id of the checkpoint the server starts from, when
+ *		transactions can be prepared; 0 otherwise.  A transaction prepared
+ *		before that checkpoint has a smaller id; one prepared after it wrote
+ *		its invalidation after the checkpoint's redo point, so that the
+ *		start replays it.
+ */
+static uint64
+tc_restart_floor(void)
+{
+	ControlFileData *cf;
+	bool		crc_ok;
+	uint64		floor;
+
+	if (max_prepared_xacts == 0)
+		return 0;
+	cf = get_controlfile(DataDir, &crc_ok);
+	/* the server refuses to start on a bad control file anyway */
+	floor = crc_ok ? U64FromFullTransactionId(cf->checkPointCopy.nextXid) : 0;
+	pfree(cf);
+	return floor;
 }
 
 /*
@@ -209,22 +262,70 @@ tc_coherence_shmem_startup(void)
 							 tc_coherence_shmem_size(), &found);
 	tc_coh_slots = (TcTagSlot *)
 		CACHELINEALIGN((char *) tc_coh + sizeof(TcCoherence));
+	tc_coh_dbs = (TcDbSlot *) (tc_coh_slots + tc_tag_slots);
+	tc_coh_dbids = (pg_atomic_uint32 *) (tc_coh_dbs + TC_DB_SLOTS + 1);
 	if (!found)
 	{
 		pg_atomic_init_u64(&tc_coh->seq, 1);
 		pg_atomic_init_u64(&tc_coh->standby_floor, 0);
+		pg_atomic_init_u64(&tc_coh->restart_floor, tc_restart_floor());
 		pg_atomic_init_u64(&tc_coh->escalations, 0);
 		pg_atomic_init_u64(&tc_coh->wal_written, 0);
 		pg_atomic_init_u64(&tc_coh->wal_replayed, 0);
 		pg_atomic_init_u64(&tc_coh->wal_replay_lsn, 0);
 		tc_coh->nslots = tc_tag_slots;
 		for (int i = 0; i < tc_tag_slots; i++)
+			tc_slot_init(&tc_coh_slots[i]);
+		for (int i = 0; i <= TC_DB_SLOTS; i++)
 		{
-			pg_atomic_init_u64(&tc_coh_slots[i].inval_seq, 0);
-			pg_atomic_init_u64(&tc_coh_slots[i].horizon, 0);
-			pg_atomic_init_u32(&tc_coh_slots[i].marks, 0);
+			tc_slot_init(&tc_coh_dbs[i].tags);
+			tc_slot_init(&tc_coh_dbs[i].keys);
 		}
+		for (int i = 0; i < TC_DB_SLOTS; i++)
+			pg_atomic_init_u32(&tc_coh_dbids[i], 0);
 	}
+}
+
+/*
+ * tc_db_slot
+ *		The slots of database dbid, taken at its first use.  A database
+ *		keeps them until the server stops (a database that reuses the OID of
+ *		a dropped one inherits them: it can only invalidate too much).  Past
+ *		TC_DB_SLOTS databases, the others share one: their escalations then
+ *		invalidate each other's entries.  Lock-free; cannot fail.
+ */
+TcDbSlot *
+tc_db_slot(Oid dbid)
+{
+	uint32		start = hash_uint32((uint32) dbid) & (TC_DB_SLOTS - 1);
+
+	if (dbid == InvalidOid)
+		return &tc_coh_dbs[TC_DB_SLOTS];
+	for (uint32 i = 0; i < TC_DB_SLOTS; i++)
+	{
+		uint32		at = (start + i) & (TC_DB_SLOTS - 1);
+		uint32		cur = pg_atomic_read_u32(&tc_coh_dbids[at]);
+
+		/* a failed exchange leaves the database that took it in cur */
+		if (cur == 0 &&
+			pg_atomic_compare_exchange_u32(&tc_coh_dbids[at], &cur,
+										   (uint32) dbid))
+			return &tc_coh_dbs[at];
+		if (cur == (uint32) dbid)
+			return &tc_coh_dbs[at];
+	}
+	return &tc_coh_dbs[TC_DB_SLOTS];
+}
+
+/*
+ * tc_attach_db_slot
+ *		Find this backend's database's slots (tc_require_cache calls it
+ *		once).
+ */
+void
+tc_attach_db_slot(void)
+{
+	tc_my_db = tc_db_slot(MyDatabaseId);
 }
 
 /*
@@ -242,6 +343,37 @@ tc_tag_slot(const char *tag, int len)
 }
 
 /*
+ * tc_full_xid
+ *		A transaction id that something running holds back (a snapshot's
+ *		xmin, a horizon) as a full transaction id.
+ */
+static uint64
+tc_full_xid(TransactionId xid)
+{
+	FullTransactionId next;
+	uint32		epoch;
+
+	/*
+	 * Any value of the next-xid counter read after xid was taken is at
+	 * least xid and less than 2^31 ahead of it (what holds xid holds the
+	 * horizon back): enough to give xid its epoch, so where a 64-bit read
+	 * cannot tear the counter is read without XidGenLock.
+	 */
+#ifdef PG_HAVE_8BYTE_SINGLE_COPY_ATOMICITY
+	next = *(volatile FullTransactionId *) &TC_TRANSAM_VARIABLES->nextXid;
+#else
+	next = ReadNextFullTransactionId();
+#endif
+	epoch = EpochFromFullTransactionId(next);
+
+	if (!TransactionIdIsNormal(xid))
+		return U64FromFullTransactionId(next);
+	if (xid > XidFromFullTransactionId(next))
+		epoch--;
+	return U64FromFullTransactionId(FullTransactionIdFromEpochAndXid(epoch, xid));
+}
+
+/*
  * tc_snapshot_xmin
  *		The xmin of the active snapshot (the statement's, or the
  *		transaction's under REPEATABLE READ) as a full transaction id.
@@ -251,28 +383,8 @@ tc_snapshot_xmin(void)
 {
 	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() :
 		GetTransactionSnapshot();
-	TransactionId xmin = snap->xmin;
-	FullTransactionId next;
-	uint32		epoch;
 
-	/*
-	 * Any value of the next-xid counter read after the snapshot was taken
-	 * is at least its xmin and less than 2^31 ahead of it (the snapshot
-	 * holds the horizon back): enough to give xmin its epoch, so where a
-	 * 64-bit read cannot tear the counter is read without XidGenLock.
-	 */
-#ifdef PG_HAVE_8BYTE_SINGLE_COPY_ATOMICITY
-	next = *(volatile FullTransactionId *) &TC_TRANSAM_VARIABLES->nextXid;
-#else
-	next = ReadNextFullTransactionId();
-#endif
-	epoch = EpochFromFullTransactionId(next);
-
-	if (!TransactionIdIsNormal(xmin))
-		return U64FromFullTransactionId(next);
-	if (xmin > XidFromFullTransactionId(next))
-		epoch--;
-	return U64FromFullTransactionId(FullTransactionIdFromEpochAndXid(epoch, xmin));
+	return tc_full_xid(snap->xmin);
 }
 
 /* ---- leases ---- */
@@ -359,20 +471,20 @@ tc_fill_guard_lease(const TcCohKey *k, TcFillGuard *g)
 }
 
 /*
- * tc_slot_fill_ok
+ * tc_slot_ok
  *		One slot's part of tc_fill_allowed: the verdict tc_key_fill_state
  *		gives a key slot, with the snapshot's xmin computed when a horizon
  *		needs it.
  */
 static bool
-tc_slot_fill_ok(TcFillGuard *g, uint32 slot)
+tc_slot_ok(TcFillGuard *g, TcTagSlot *slot)
 {
-	TcFillState st = tc_slot_fill_state(g, &tc_coh_slots[slot]);
+	TcFillState st = tc_slot_fill_state(g, slot);
 
 	if (st == TC_FILL_NEED_XMIN)
 	{
 		tc_fill_guard_xmin(g);
-		st = tc_slot_fill_state(g, &tc_coh_slots[slot]);
+		st = tc_slot_fill_state(g, slot);
 	}
 	return st == TC_FILL_OK;
 }
@@ -407,6 +519,52 @@ tc_standby_floor_ok(TcFillGuard *g)
 }
 
 /*
+ * tc_restart_floor_ok
+ *		After a start, a fill must come from a snapshot in which every
+ *		transaction prepared before the start is over: its invalidation was
+ *		applied to shared memory that the start lost, and may not be in the
+ *		WAL that the start replayed (see tc_restart_floor).  Once no running
+ *		snapshot is older than the floor, it is lifted for good.
+ */
+static bool
+tc_restart_floor_ok(TcFillGuard *g)
+{
+	uint64		floor = pg_atomic_read_u64(&tc_coh->restart_floor);
+
+	if (floor == 0)
+		return true;
+	tc_fill_guard_xmin(g);
+	if (g->xmin < floor)
+		return false;
+	/* no snapshot of this server older than the floor: lift it */
+	if (!RecoveryInProgress() && tc_floor_tries++ % TC_FLOOR_RETRY == 0 &&
+		tc_full_xid(GetOldestNonRemovableTransactionId(NULL)) >= floor)
+		pg_atomic_compare_exchange_u64(&tc_coh->restart_floor, &floor, 0);
+	return true;
+}
+
+/*
+ * tc_floors_ok
+ *		The floors a fill must pass for some time after a start: the
+ *		standby's (tc_standby_floor_ok) and the restart's
+ *		(tc_restart_floor_ok).  Once a backend has seen recovery end and the
+ *		restart floor lifted, it checks neither again.
+ */
+static bool
+tc_floors_ok(TcFillGuard *g)
+{
+	bool		recovery = RecoveryInProgress();
+
+	if (recovery && !tc_standby_floor_ok(g))
+		return false;
+	if (!tc_restart_floor_ok(g))
+		return false;
+	if (!recovery && pg_atomic_read_u64(&tc_coh->restart_floor) == 0)
+		tc_floors_done = true;
+	return true;
+}
+
+/*
  * tc_fill_allowed_full
  *		tc_fill_allowed when there is anything to check.
  */
@@ -414,12 +572,12 @@ bool
 tc_fill_allowed_full(TcFillGuard *g, uint32 keyslot, const uint32 *slots,
 				int nslots, bool check_key, bool *own)
 {
-	bool		ok;
+	bool		ok = true;
 
 	*own = false;
 	if (tc_own_pending)
 	{
-		if (tc_own_slot_pending(keyslot))
+		if (tc_own_key_slot_pending(keyslot))
 			*own = true;
 		for (int i = 0; i < nslots && !*own; i++)
 			if (tc_own_slot_pending(slots[i]))
@@ -427,11 +585,15 @@ tc_fill_allowed_full(TcFillGuard *g, uint32 keyslot, const uint32 *slots,
 		if (*own)
 			return false;
 	}
-	if (unlikely(RecoveryInProgress()) && !tc_standby_floor_ok(g))
+	if (!tc_floors_done && !tc_floors_ok(g))
 		return false;
-	ok = !check_key || tc_slot_fill_ok(g, keyslot);
+	if (check_key)
+		ok = tc_slot_ok(g, &tc_my_db->keys) &&
+			tc_slot_ok(g, &tc_coh_slots[keyslot]);
+	if (nslots > 0 && ok)
+		ok = tc_slot_ok(g, &tc_my_db->tags);
 	for (int i = 0; i < nslots && ok; i++)
-		ok = tc_slot_fill_ok(g, slots[i]);
+		ok = tc_slot_ok(g, &tc_coh_slots[slots[i]]);
 	return ok;
 }
 
@@ -452,18 +614,25 @@ tc_fill_guard_xmin(TcFillGuard *g)
  *		it was made: nothing is committing an invalidation of its slots and
  *		none was invalidated since.  Reads atomics only: cannot fail.
  */
+static inline bool
+tc_slot_unchanged(const TcFillGuard *g, TcTagSlot *s)
+{
+	return pg_atomic_read_u32(&s->marks) == 0 &&
+		pg_atomic_read_u64(&s->inval_seq) <= g->seq;
+}
+
 bool
 tc_fill_still_allowed(const TcFillGuard *g, uint32 keyslot,
 					  const uint32 *slots, int nslots)
 {
-	for (int i = -1; i < nslots; i++)
-	{
-		uint32		s = i < 0 ? keyslot : slots[i];
-
-		if (pg_atomic_read_u32(&tc_coh_slots[s].marks) != 0 ||
-			pg_atomic_read_u64(&tc_coh_slots[s].inval_seq) > g->seq)
+	if (!tc_slot_unchanged(g, &tc_my_db->keys) ||
+		!tc_slot_unchanged(g, &tc_coh_slots[keyslot]))
+		return false;
+	if (nslots > 0 && !tc_slot_unchanged(g, &tc_my_db->tags))
+		return false;
+	for (int i = 0; i < nslots; i++)
+		if (!tc_slot_unchanged(g, &tc_coh_slots[slots[i]]))
 			return false;
-	}
 	return true;
 }
 
@@ -471,12 +640,25 @@ tc_fill_still_allowed(const TcFillGuard *g, uint32 keyslot,
 
 /*
  * tc_own_slot_pending
- *		True if this transaction invalidated slot (or escalated).
+ *		True if this transaction invalidated tag slot (or every tag).
  */
 bool
 tc_own_slot_pending(uint32 slot)
 {
 	if (tc_escalated_level > 0 || tc_all_slots_level > 0)
+		return true;
+	return (tc_own_bitmap[slot >> 3] & (1 << (slot & 7))) != 0;
+}
+
+/*
+ * tc_own_key_slot_pending
+ *		True if this transaction invalidated a key slot (or every key): an
+ *		invalidation of every tag leaves the other keys alone.
+ */
+static bool
+tc_own_key_slot_pending(uint32 slot)
+{
+	if (tc_escalated_level > 0)
 		return true;
 	return (tc_own_bitmap[slot >> 3] & (1 << (slot & 7))) != 0;
 }
@@ -530,12 +712,13 @@ tc_invalidate_slot(uint32 slot)
 	{
 		/*
 		 * Bounded (memory here, the WAL record, the work at commit): past
-		 * this many slots the transaction invalidates every slot, which
-		 * costs the same whatever the size of the cache.  Deleted keys
-		 * are still listed.
+		 * this many slots the transaction invalidates every tag of its
+		 * database (its database's tags slot), which costs the same
+		 * whatever the size of the cache.  Deleted keys are still listed,
+		 * and their key slots invalidated one by one.
 		 */
 		tc_all_slots_level = GetCurrentTransactionNestLevel();
-		tc_cache_pending_kill_slot(UINT32_MAX);
+		tc_cache_pending_kill_slot(TC_SLOTS_TAGGED);
 		return;
 	}
 	if (tc_nown == tc_own_cap)
@@ -559,7 +742,7 @@ void
 tc_invalidate_database(void)
 {
 	tc_own_begin();
-	tc_cache_pending_kill_slot(UINT32_MAX);
+	tc_cache_pending_kill_slot(TC_SLOTS_ALL);
 	if (tc_escalated_level == 0 ||
 		GetCurrentTransactionNestLevel() < tc_escalated_level)
 		tc_escalated_level = GetCurrentTransactionNestLevel();
@@ -575,11 +758,18 @@ void
 tc_pending_delete(const TcCohKey *k)
 {
 	TcOwnDelete *d;
+	uint32		keyslot = tc_key_slot(k->hash);
 
 	tc_lease_forget(k);
-	tc_invalidate_slot(tc_key_slot(k->hash));
+	tc_invalidate_slot(keyslot);
 	if (tc_escalated_level > 0 || RecoveryInProgress())
 		return;
+	/* past TC_MAX_OWN_SLOTS, the key's fills are still this one's to refuse */
+	if (!(tc_own_bitmap[keyslot >> 3] & (1 << (keyslot & 7))))
+	{
+		tc_own_bitmap[keyslot >> 3] |= (1 << (keyslot & 7));
+		tc_bitmap_unlisted = true;
+	}
 	if (tc_nown_deletes >= TC_MAX_PENDING_DELETES)
 	{
 		tc_invalidate_database();
@@ -639,30 +829,44 @@ tc_slot_replay(TcTagSlot *slot, uint64 fxid)
 }
 
 /*
- * tc_replay_all_slots
- *		A replayed invalidation of every tag (a transaction past
- *		TC_MAX_OWN_SLOTS slots, or escalated further): every slot, counted
- *		as an escalation.  Cannot fail.
+ * tc_replay_all_tags
+ *		A replayed invalidation of every tag of database dbid (a transaction
+ *		past TC_MAX_OWN_SLOTS slots): its tags slot, counted as an
+ *		escalation.  Cannot fail.
  */
 void
-tc_replay_all_slots(uint64 fxid)
+tc_replay_all_tags(Oid dbid, uint64 fxid)
 {
-	for (uint32 s = 0; s < tc_coh->nslots; s++)
-		tc_slot_replay(&tc_coh_slots[s], fxid);
+	tc_slot_replay(&tc_db_slot(dbid)->tags, fxid);
 	pg_atomic_fetch_add_u64(&tc_coh->escalations, 1);
 }
 
 /*
  * tc_replay_database
- *		A replayed escalated invalidation: every slot, every shard's key
- *		summary, then every entry of database dbid.  Cannot fail.
+ *		A replayed escalated invalidation: database dbid's tags and keys
+ *		slots, then every entry of it.  With no database (a record too short
+ *		to name one), every slot of the server.  Cannot fail.
  */
 void
 tc_replay_database(Oid dbid, uint64 fxid)
 {
-	tc_replay_all_slots(fxid);
-	for (uint32 sh = 0; sh < tc_cache_nshards(); sh++)
-		tc_slot_replay(tc_cache_key_summary(sh), fxid);
+	if (dbid == InvalidOid)
+	{
+		for (uint32 s = 0; s < tc_coh->nslots; s++)
+			tc_slot_replay(&tc_coh_slots[s], fxid);
+		for (uint32 i = 0; i <= TC_DB_SLOTS; i++)
+		{
+			tc_slot_replay(&tc_coh_dbs[i].tags, fxid);
+			tc_slot_replay(&tc_coh_dbs[i].keys, fxid);
+		}
+		for (uint32 sh = 0; sh < tc_cache_nshards(); sh++)
+			tc_slot_replay(tc_cache_key_summary(sh), fxid);
+	}
+	else
+	{
+		tc_slot_replay(&tc_db_slot(dbid)->keys, fxid);
+		tc_replay_all_tags(dbid, fxid);
+	}
 	tc_cache_clear_database(dbid);
 }
 
@@ -698,31 +902,40 @@ tc_slot_commit_step(TcTagSlot *slot, XactEvent event)
 static void
 tc_own_apply(XactEvent event)
 {
-	if (tc_escalated_level > 0 || tc_all_slots_level > 0)
+	if (tc_escalated_level > 0)
 	{
-		for (uint32 s = 0; s < tc_coh->nslots; s++)
-			tc_slot_commit_step(&tc_coh_slots[s], event);
-		if (event == XACT_EVENT_COMMIT)
-		{
-			tc_cache_count_invalidations(0, 1);
-			pg_atomic_fetch_add_u64(&tc_coh->escalations, 1);
-		}
+		/* every entry of the database: its keys and its tags */
+		tc_slot_commit_step(&tc_my_db->keys, event);
+		tc_slot_commit_step(&tc_my_db->tags, event);
 	}
 	else
+	{
+		if (tc_all_slots_level > 0)
+			tc_slot_commit_step(&tc_my_db->tags, event);
 		for (int i = 0; i < tc_nown; i++)
 		{
 			tc_slot_commit_step(&tc_coh_slots[tc_own_slots[i].slot], event);
 			if (event == XACT_EVENT_COMMIT)
 				tc_cache_count_invalidations(tc_own_slots[i].slot, 1);
 		}
-	/* the summaries of the deleted keys' shards bound their key slots */
-	if (tc_escalated_level > 0)
-		for (uint32 sh = 0; sh < tc_cache_nshards(); sh++)
-			tc_slot_commit_step(tc_cache_key_summary(sh), event);
-	else
 		for (int i = 0; i < tc_nown_deletes; i++)
-			tc_slot_commit_step(tc_cache_key_summary(tc_own_deletes[i].shard),
-								event);
+		{
+			TcOwnDelete *d = &tc_own_deletes[i];
+
+			/* past TC_MAX_OWN_SLOTS, key slots are not all listed */
+			if (tc_all_slots_level > 0)
+				tc_slot_commit_step(&tc_coh_slots[tc_key_slot(d->hash)],
+									event);
+			/* the summaries of the deleted keys' shards bound their slots */
+			tc_slot_commit_step(tc_cache_key_summary(d->shard), event);
+		}
+	}
+	if (event == XACT_EVENT_COMMIT &&
+		(tc_escalated_level > 0 || tc_all_slots_level > 0))
+	{
+		tc_cache_count_invalidations(0, 1);
+		pg_atomic_fetch_add_u64(&tc_coh->escalations, 1);
+	}
 }
 
 /*
@@ -732,8 +945,12 @@ tc_own_apply(XactEvent event)
 static void
 tc_own_reset(void)
 {
-	for (int i = 0; i < tc_nown; i++)
-		tc_own_bitmap[tc_own_slots[i].slot >> 3] = 0;
+	if (tc_bitmap_unlisted)
+		memset(tc_own_bitmap, 0, tc_coh->nslots / 8);
+	else
+		for (int i = 0; i < tc_nown; i++)
+			tc_own_bitmap[tc_own_slots[i].slot >> 3] = 0;
+	tc_bitmap_unlisted = false;
 	tc_nown = 0;
 	tc_own_deletes = NULL;		/* in TopTransactionContext */
 	tc_nown_deletes = 0;
@@ -741,6 +958,42 @@ tc_own_reset(void)
 	tc_all_slots_level = 0;
 	tc_own_pending = false;
 	tc_marked = false;
+}
+
+/*
+ * tc_own_pre_commit
+ *		The pre-commit step of this transaction's invalidations: the WAL
+ *		record, the marks, the removal of the deleted keys.  May fail.
+ */
+static void
+tc_own_pre_commit(void)
+{
+	tc_commit_fxid = GetTopFullTransactionId();
+
+	/*
+	 * Standbys learn of it from the WAL, in a record before the commit (or
+	 * prepare) record; nothing is marked yet if this fails.
+	 */
+	tc_wal_log_invalidation(tc_commit_fxid, tc_escalated_level > 0,
+							tc_all_slots_level > 0,
+							tc_own_slots, tc_nown,
+							tc_own_deletes, tc_nown_deletes);
+
+	/*
+	 * Mark first, then remove deleted keys (on escalation, the database's
+	 * entries): a fill that stores after the removal sees the mark under
+	 * the shard lock and is refused.
+	 */
+	tc_own_apply(XACT_EVENT_PRE_COMMIT);
+	tc_marked = true;
+	if (tc_escalated_level > 0)
+		tc_cache_clear_database(MyDatabaseId);
+	else
+		for (int i = 0; i < tc_nown_deletes; i++)
+			tc_cache_delete_key(MyDatabaseId, tc_own_deletes[i].key,
+								tc_own_deletes[i].len,
+								tc_own_deletes[i].hash,
+								tc_own_deletes[i].shard);
 }
 
 /*
@@ -757,43 +1010,32 @@ tc_coherence_xact_callback(XactEvent event, void *arg)
 	switch (event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
-			if (!tc_own_pending)
-				break;
-			tc_commit_fxid = GetTopFullTransactionId();
-
-			/*
-			 * Standbys learn of it from the WAL, in a record before the
-			 * commit record (nothing is marked yet if this fails).
-			 */
-			tc_wal_log_invalidation(tc_commit_fxid, tc_escalated_level > 0,
-									tc_all_slots_level > 0,
-									tc_own_slots, tc_nown,
-									tc_own_deletes, tc_nown_deletes);
-
-			/*
-			 * Mark first, then remove deleted keys (on escalation, the
-			 * database's entries): a fill that stores after the removal
-			 * sees the mark under the shard lock and is refused.
-			 */
-			tc_own_apply(XACT_EVENT_PRE_COMMIT);
-			tc_marked = true;
-			if (tc_escalated_level > 0)
-				tc_cache_clear_database(MyDatabaseId);
-			else
-				for (int i = 0; i < tc_nown_deletes; i++)
-					tc_cache_delete_key(MyDatabaseId, tc_own_deletes[i].key,
-										tc_own_deletes[i].len,
-										tc_own_deletes[i].hash,
-										tc_own_deletes[i].shard);
+			if (tc_own_pending)
+				tc_own_pre_commit();
 			break;
 		case XACT_EVENT_PRE_PREPARE:
-			if (tc_own_pending)
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("cannot PREPARE a transaction that invalidated typed_cache entries"),
-						 errhint("Invalidate in a transaction that commits directly.")));
-			/* transactional puts of a prepared transaction are dropped */
-			tc_cache_pending_puts_at_end(false, 0);
+
+			/*
+			 * A prepared transaction's puts are not stored: their keys are
+			 * deleted instead, so that after COMMIT PREPARED they miss
+			 * rather than show what the transaction replaced.
+			 */
+			tc_cache_pending_puts_at_prepare();
+			if (!tc_own_pending)
+				break;
+
+			/*
+			 * The whole invalidation now, horizons included: the prepared
+			 * transaction's id stays running (here and, once its record is
+			 * replayed, on standbys) until COMMIT PREPARED or ROLLBACK
+			 * PREPARED, so every snapshot taken meanwhile has an xmin that
+			 * does not pass the horizons and its fills are refused; a
+			 * snapshot taken after COMMIT PREPARED sees the changes.  A
+			 * rollback leaves an invalidation that was not needed.
+			 */
+			tc_own_pre_commit();
+			tc_own_apply(XACT_EVENT_COMMIT);
+			tc_own_reset();
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:

@@ -31,6 +31,10 @@
 /* Longest tag, in bytes. */
 #define TC_MAX_TAG_BYTES	1024
 
+/* What tc_cache_pending_kill_slot kills besides one slot's puts. */
+#define TC_SLOTS_TAGGED		(UINT32_MAX - 1)	/* every tagged put */
+#define TC_SLOTS_ALL		UINT32_MAX	/* every put */
+
 /*
  * Shared state: one global invalidation sequence, and per tag slot the
  * sequence number of its last invalidation (read by every read of a tagged
@@ -47,24 +51,46 @@ typedef struct TcTagSlot
 	uint32		pad[3];
 } TcTagSlot;
 
+/*
+ * A database's own slots, for the transactions that escalate: tags, which
+ * every read of a tagged entry of the database and every tagged fill
+ * checks (a transaction past TC_MAX_OWN_SLOTS slots invalidates it instead
+ * of every tag slot of the server), and keys, which every fill checks (a
+ * transaction past its deleted keys' bound invalidates it and removes the
+ * database's entries).  One cache line.
+ */
+typedef struct TcDbSlot
+{
+	TcTagSlot	tags;
+	TcTagSlot	keys;
+} TcDbSlot;
+
+/* Databases with slots of their own; the others share one more. */
+#define TC_DB_SLOTS			1024
+
 typedef struct TcCoherence
 {
 	/* read by every fill: one line, written only by invalidations */
 	pg_atomic_uint64 seq;		/* last invalidation sequence number */
 	pg_atomic_uint64 standby_floor; /* see tc_standby_floor_ok, or 0 */
+	pg_atomic_uint64 restart_floor; /* see tc_restart_floor_ok, or 0 */
 	uint32		nslots;			/* a power of two */
-	char		pad[PG_CACHE_LINE_SIZE - 2 * sizeof(pg_atomic_uint64) -
+	char		pad[PG_CACHE_LINE_SIZE - 3 * sizeof(pg_atomic_uint64) -
 					sizeof(uint32)];
 	/* counters of typed_cache.stats */
 	pg_atomic_uint64 escalations;	/* escalated, committed or replayed */
 	pg_atomic_uint64 wal_written;	/* records written (coherence_wal.c) */
 	pg_atomic_uint64 wal_replayed;	/* records replayed */
 	pg_atomic_uint64 wal_replay_lsn;	/* start of the last one replayed */
-	/* then, cache-line aligned, TcTagSlot slots[nslots] */
+	/*
+	 * then, cache-line aligned, TcTagSlot slots[nslots], TcDbSlot
+	 * dbs[TC_DB_SLOTS + 1] and pg_atomic_uint32 dbids[TC_DB_SLOTS] (0: free)
+	 */
 } TcCoherence;
 
 extern TcCoherence *tc_coh;
 extern TcTagSlot *tc_coh_slots;
+extern TcDbSlot *tc_my_db;
 
 /* What a fill is checked against (see coherence.c). */
 typedef struct TcFillGuard
@@ -113,13 +139,15 @@ extern Size tc_coherence_shmem_size(void);
 extern void tc_coherence_shmem_startup(void);
 
 extern uint32 tc_tag_slot(const char *tag, int len);
+extern TcDbSlot *tc_db_slot(Oid dbid);
+extern void tc_attach_db_slot(void);
 extern void tc_tags_deconstruct(ArrayType *arr, Datum **elems, bool **nulls,
 								int *n);
 extern void tc_check_tag(Size len);
 
 /* fills */
 extern bool tc_have_leases;
-extern bool tc_recovery_done;
+extern bool tc_floors_done;
 extern bool tc_fill_guard_lease(const TcCohKey *k, TcFillGuard *g);
 extern bool tc_fill_allowed_full(TcFillGuard *g, uint32 keyslot,
 								 const uint32 *slots, int nslots,
@@ -171,38 +199,36 @@ tc_fill_guard(const TcCohKey *k, TcFillGuard *g)
  *		*own is set if this transaction itself has invalidated one of them
  *		(its changes are not committed: the value must not reach others
  *		now).  With check_key false the key slot's shared state is left to
- *		tc_key_fill_state(), under the shard lock.  An untagged fill of a
- *		primary with no invalidation of its own pending has nothing to check
- *		here.
+ *		tc_key_fill_state(), under the shard lock.  An untagged fill with no
+ *		invalidation of its own pending has nothing to check here once the
+ *		floors of a start (tc_floors_ok) are behind.
  */
 static inline bool
 tc_fill_allowed(TcFillGuard *g, uint32 keyslot, const uint32 *slots,
 				int nslots, bool check_key, bool *own)
 {
-	if (likely(nslots == 0 && !check_key && !tc_own_pending))
+	if (likely(nslots == 0 && !check_key && !tc_own_pending &&
+			   tc_floors_done))
 	{
-		if (likely(tc_recovery_done))
-		{
-			*own = false;
-			return true;
-		}
-		/* once a backend has seen recovery end, it stays ended */
-		if (!RecoveryInProgress())
-			tc_recovery_done = true;
+		*own = false;
+		return true;
 	}
 	return tc_fill_allowed_full(g, keyslot, slots, nslots, check_key, own);
 }
 
 /*
  * tc_entry_tags_valid
- *		True if no tag slot of an entry filled at fill_seq has been
- *		invalidated since, and (when this transaction has invalidations of
- *		its own pending) none of its slots is among them.  Safe under the
- *		shard lock in either mode: reads atomics only.
+ *		True if no tag slot of an entry of this database filled at fill_seq
+ *		has been invalidated since, nor every tag of the database, and
+ *		(when this transaction has invalidations of its own pending) none
+ *		of its slots is among them.  Safe under the shard lock in either
+ *		mode: reads atomics only.
  */
 static inline bool
 tc_entry_tags_valid(uint64 fill_seq, const uint32 *slots, int ntags)
 {
+	if (pg_atomic_read_u64(&tc_my_db->tags.inval_seq) > fill_seq)
+		return false;
 	for (int i = 0; i < ntags; i++)
 	{
 		if (pg_atomic_read_u64(&tc_coh_slots[slots[i]].inval_seq) > fill_seq)
@@ -215,7 +241,7 @@ tc_entry_tags_valid(uint64 fill_seq, const uint32 *slots, int ntags)
 
 /* replay of invalidations (coherence_wal.c) */
 extern void tc_slot_replay(TcTagSlot *slot, uint64 fxid);
-extern void tc_replay_all_slots(uint64 fxid);
+extern void tc_replay_all_tags(Oid dbid, uint64 fxid);
 extern void tc_replay_database(Oid dbid, uint64 fxid);
 
 /* coherence_wal.c */
@@ -250,8 +276,9 @@ tc_slot_fill_state(const TcFillGuard *g, const TcTagSlot *s)
  *		The key slot's part of a fill's checks, made under the shard lock
  *		just before the value is stored: nothing is committing an
  *		invalidation of the slot, it was not invalidated after the guard was
- *		taken, and its horizon precedes the guard's xmin.  The shard's
- *		summary of its keys' slots (keys) answers first, from a line the
+ *		taken, and its horizon precedes the guard's xmin; the same of the
+ *		database's keys slot (escalations).  The shard's summary of its
+ *		keys' slots (keys) answers before the key slot, from a line the
  *		lookup reads anyway; only when it cannot allow the fill is the key
  *		slot itself read.  Reads atomics only; returns TC_FILL_NEED_XMIN
  *		when a horizon must be compared and g->xmin is not known yet (the
@@ -261,11 +288,15 @@ tc_slot_fill_state(const TcFillGuard *g, const TcTagSlot *s)
 static inline TcFillState
 tc_key_fill_state(const TcFillGuard *g, uint32 keyslot, const TcTagSlot *keys)
 {
-	TcFillState st = tc_slot_fill_state(g, keys);
+	TcFillState db = tc_slot_fill_state(g, &tc_my_db->keys);
+	TcFillState st;
 
-	if (st != TC_FILL_REFUSED)
-		return st;
-	return tc_slot_fill_state(g, &tc_coh_slots[keyslot]);
+	if (db == TC_FILL_REFUSED)
+		return db;
+	st = tc_slot_fill_state(g, keys);
+	if (st == TC_FILL_REFUSED)
+		st = tc_slot_fill_state(g, &tc_coh_slots[keyslot]);
+	return st == TC_FILL_OK ? db : st;
 }
 
 /* cache.c: the shared-memory side of a transaction's end (cannot fail) */
@@ -275,6 +306,7 @@ extern void tc_cache_clear_database(Oid dbid);
 extern void tc_cache_key_hash(Oid dbid, const char *key, uint32 len,
 							  uint32 *hash, uint32 *shard);
 extern void tc_cache_pending_puts_at_end(bool commit, int level);
+extern void tc_cache_pending_puts_at_prepare(void);
 extern void tc_cache_count_invalidations(uint32 slot, uint64 n);
 extern void tc_cache_pending_kill_slot(uint32 slot);
 extern uint32 tc_cache_nshards(void);

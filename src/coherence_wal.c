@@ -6,8 +6,10 @@
  *	  RM_EXPERIMENTAL_ID) and the settings typed_cache.wal_invalidation and
  *	  typed_cache.wal_rmgr_id.
  *
- * At XACT_EVENT_PRE_COMMIT a transaction that invalidated tags or deleted
- * keys writes one record: its database, its full transaction id, the tag
+ * At XACT_EVENT_PRE_COMMIT (or XACT_EVENT_PRE_PREPARE: a prepared
+ * transaction's id runs on the standby too until its COMMIT PREPARED is
+ * replayed) a transaction that invalidated tags or deleted keys writes one
+ * record: its database, its full transaction id, the tag
  * and key slots it invalidated and the keys it deleted.  The record comes
  * before the commit record in the WAL, so a standby replays it while the
  * transaction still counts as running there.  Redo, in the startup process
@@ -21,12 +23,14 @@
  * not needed there: the running transaction's id does their work.
  *
  * Bounds: a transaction invalidating more than 4096 distinct slots has
- * escalated on the primary already (coherence.c) to every slot, and its
- * record (INVALIDATE_ALL_TAGS) lists no slots, only the deleted keys; a
- * transaction that escalated to its whole database, or whose deleted keys
- * take more than 64 kB, writes a record (INVALIDATE_DATABASE) that names
- * only the database, and its redo invalidates every slot and removes every
- * entry of that database.  A standby whose typed_cache.tag_slots differs
+ * escalated on the primary already (coherence.c) to every tag of its
+ * database, and its record (INVALIDATE_ALL_TAGS) lists no slots, only the
+ * deleted keys (whose key slots redo computes); a transaction that
+ * escalated to its whole database, or whose deleted keys take more than
+ * 64 kB, writes a record (INVALIDATE_DATABASE) that names only the
+ * database, and its redo invalidates that database's tags and keys and
+ * removes every entry of it.  No record invalidates anything of another
+ * database (but through a shared tag slot, as on the primary).  A standby whose typed_cache.tag_slots differs
  * from the primary's escalates every record (the slot numbers would not
  * match).  Redo never raises an error.
  *
@@ -274,7 +278,7 @@ tc_wal_redo(XLogReaderState *record)
 		/* slots first, then keys: as the primary's commit does */
 		if (info == XLOG_TC_INVALIDATE_ALL_TAGS)
 		{
-			tc_replay_all_slots(xlrec.fxid);
+			tc_replay_all_tags(xlrec.dbid, xlrec.fxid);
 			tc_cache_count_invalidations(0, 1);
 		}
 		for (uint32 i = 0; i < xlrec.nslots; i++)
@@ -295,6 +299,9 @@ tc_wal_redo(XLogReaderState *record)
 			memcpy(&len, p, sizeof(uint32));
 			p += sizeof(uint32);
 			tc_cache_key_hash(xlrec.dbid, p, len, &hash, &shard);
+			/* listed among the slots too, unless every tag was invalidated */
+			if (info == XLOG_TC_INVALIDATE_ALL_TAGS)
+				tc_slot_replay(&tc_coh_slots[tc_key_slot(hash)], xlrec.fxid);
 			tc_slot_replay(tc_cache_key_summary(shard), xlrec.fxid);
 			tc_cache_delete_key(xlrec.dbid, p, len, hash, shard);
 			p += len;
