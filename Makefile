@@ -40,7 +40,7 @@ REGRESS = project_basic project_types project_errors project_options \
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(srcdir)/test/test.conf
 
 ISOLATION = cache_concurrent cache_evict_get cache_put_clear cache_touch_expiry \
-	coherence_stale_set coherence_commit coherence_fetch
+	coherence_stale_set coherence_commit coherence_fetch coherence_2pc
 ISOLATION_OPTS = --temp-instance=./tmp_check_iso \
 	--temp-config=$(srcdir)/test/test.conf \
 	--inputdir=$(srcdir)/test/isolation

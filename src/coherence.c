@@ -144,6 +144,9 @@ static TcLease *tc_leases = NULL;
 bool		tc_have_leases = false;
 bool		tc_floors_done = false;
 
+/* A restart floor that the first fill sets (tc_restart_floor). */
+#define TC_FLOOR_AT_FIRST_FILL	PG_UINT64_MAX
+
 /* Fills between two tries to lift the restart floor (tc_floors_ok). */
 #define TC_FLOOR_RETRY			128
 static uint32 tc_floor_tries = 0;
@@ -226,25 +229,28 @@ tc_slot_init(TcTagSlot *slot)
 
 /*
  * tc_restart_floor
- *		The floor of fills after a start (see tc_floors_ok): the next
- *		transaction id of the checkpoint the server starts from, when
- *		transactions can be prepared; 0 otherwise.  A transaction prepared
- *		before that checkpoint has a smaller id; one prepared after it wrote
- *		its invalidation after the checkpoint's redo point, so that the
- *		start replays it.
+ *		The floor of fills after a start (see tc_restart_floor_ok), when
+ *		transactions can be prepared (0 otherwise).  After a clean shutdown
+ *		it is the next transaction id of the shutdown checkpoint: every
+ *		transaction prepared before has a smaller one.  After a crash (or on
+ *		a standby) transactions may have been prepared after the checkpoint
+ *		the start replays from, and their invalidation records may be
+ *		missing (typed_cache.wal_invalidation off, wal_level minimal): the
+ *		floor is then the next transaction id when the first fill asks
+ *		(TC_FLOOR_AT_FIRST_FILL), which is past all of them.
  */
 static uint64
 tc_restart_floor(void)
 {
 	ControlFileData *cf;
 	bool		crc_ok;
-	uint64		floor;
+	uint64		floor = TC_FLOOR_AT_FIRST_FILL;
 
 	if (max_prepared_xacts == 0)
 		return 0;
 	cf = get_controlfile(DataDir, &crc_ok);
-	/* the server refuses to start on a bad control file anyway */
-	floor = crc_ok ? U64FromFullTransactionId(cf->checkPointCopy.nextXid) : 0;
+	if (crc_ok && cf->state == DB_SHUTDOWNED)
+		floor = U64FromFullTransactionId(cf->checkPointCopy.nextXid);
 	pfree(cf);
 	return floor;
 }
@@ -523,7 +529,8 @@ tc_standby_floor_ok(TcFillGuard *g)
  *		After a start, a fill must come from a snapshot in which every
  *		transaction prepared before the start is over: its invalidation was
  *		applied to shared memory that the start lost, and may not be in the
- *		WAL that the start replayed (see tc_restart_floor).  Once no running
+ *		WAL that the start replayed (see tc_restart_floor); a fill is
+ *		allowed once its snapshot's xmin has reached the floor.  Once no running
  *		snapshot is older than the floor, it is lifted for good.
  */
 static bool
@@ -533,7 +540,16 @@ tc_restart_floor_ok(TcFillGuard *g)
 
 	if (floor == 0)
 		return true;
+	if (floor == TC_FLOOR_AT_FIRST_FILL)
+	{
+		uint64		next = U64FromFullTransactionId(ReadNextFullTransactionId());
+
+		if (pg_atomic_compare_exchange_u64(&tc_coh->restart_floor, &floor,
+										   next))
+			floor = next;
+	}
 	tc_fill_guard_xmin(g);
+	/* a floor set just now may equal xmin */
 	if (g->xmin < floor)
 		return false;
 	/* no snapshot of this server older than the floor: lift it */
