@@ -56,7 +56,9 @@ $primary->init(allows_streaming => 1);
 $primary->append_conf('postgresql.conf',
 	"shared_preload_libraries = 'typed_cache'\n"
 	  # no autoanalyze transaction may hold back a standby snapshot's xmin
-	  . "autovacuum = off\n");
+	  . "autovacuum = off\n"
+	  # section 11 (the standby inherits it, as it must)
+	  . "max_prepared_transactions = 10\n");
 $primary->start;
 
 $primary->safe_psql(
@@ -372,6 +374,38 @@ is( sql($standby,
 		  . "SELECT typed_cache.get('lag:a')->>'v'"),
 	"t\n1001",
 	'lagging standby: after the replay a fill of the invalidated tag from a fresh snapshot is stored');
+
+# --- 11. PREPARE TRANSACTION on the primary: the record is written at
+# PREPARE, and the standby replays it while the prepared transaction runs
+# there too, so fills of its tag and key are refused on the standby until
+# COMMIT PREPARED is replayed; other fills go on meanwhile.
+put_on($standby, 'prep', '"p-before"', "'tag:prep'");
+put_on($standby, 'prep:key', '"k-before"');
+$written0 = stat_of($primary, 'wal_written');
+sql($primary,
+	"BEGIN; UPDATE items SET v = 2000 WHERE id = 10; "
+	  . "SELECT typed_cache.invalidate(ARRAY['tag:prep']); "
+	  . "SELECT typed_cache.delete('prep:key'); PREPARE TRANSACTION 'standby_prep'");
+is(stat_of($primary, 'wal_written'), $written0 + 1,
+	'prepared: one record written at PREPARE TRANSACTION');
+catchup();
+is(cached($standby, 'prep') . cached($standby, 'prep:key'), 'NULLNULL',
+	'prepared: the standby applied the invalidation and the delete at once');
+is( sql($standby,
+		"SELECT fill('prep', jsonb_build_object('v', v), ARRAY['tag:prep']) FROM items WHERE id = 10"),
+	'f',
+	'prepared: a standby fill of the tag (from the old row) is refused');
+is(sql($standby, q{SELECT fill('prep:key', '"k"')}), 'f',
+	'prepared: a standby fill of the deleted key is refused');
+is(sql($standby, q{SELECT fill('prep:other', '1', ARRAY['tag:prep-other'])}), 't',
+	'prepared: other fills on the standby go on');
+sql($primary, "COMMIT PREPARED 'standby_prep'");
+catchup();
+is( sql($standby,
+		"SELECT fill('prep', jsonb_build_object('v', v), ARRAY['tag:prep']) FROM items WHERE id = 10; "
+		  . "SELECT typed_cache.get('prep')->>'v'"),
+	"t\n2000",
+	'prepared: once COMMIT PREPARED is replayed, a standby fill of the new row is stored');
 
 diag('primary stats: '
 	  . sql($primary, 'SELECT format($$invalidations %s, escalations %s, wal_written %s, wal_replayed %s$$, invalidations, escalations, wal_written, wal_replayed) FROM typed_cache.stats'));
