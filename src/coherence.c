@@ -38,6 +38,17 @@
  * the cache as it was.  A subtransaction that rolls back takes its
  * invalidations off this transaction's list.
  *
+ * Two-phase commit.  At XACT_EVENT_PRE_PREPARE all three steps run at
+ * once, the horizons becoming the prepared transaction's id: that id keeps
+ * running until COMMIT PREPARED or ROLLBACK PREPARED (on standbys too,
+ * which replay the record written at PREPARE), so every snapshot taken
+ * meanwhile has an xmin that does not pass the horizons and its fills are
+ * refused, and a snapshot taken after COMMIT PREPARED sees the changes.  A
+ * rollback leaves an invalidation that was not needed.  The transaction's
+ * own puts are not kept: each becomes a delete of its key.  A restart
+ * loses the horizons of transactions still prepared: fills then wait for a
+ * floor (tc_restart_floor_ok) that every such transaction precedes.
+ *
  * Guarded fills.  A put is refused (a miss for the next reader, counted in
  * stale_refusals) unless, for its key slot and every tag slot: no
  * transaction is committing an invalidation (marks = 0), the slot's horizon
@@ -57,13 +68,22 @@
  * reads see it) and applied at commit, after the checks above are made
  * again; a rollback (or rollback to a savepoint) discards it.
  *
+ * Escalation.  Each database has two slots of its own (TcDbSlot): tags,
+ * checked by every read of a tagged entry and every tagged fill of the
+ * database, and keys, checked by every fill of it.  A transaction past
+ * 4096 distinct slots invalidates its database's tags slot instead (its
+ * deleted keys' slots are still invalidated one by one); one past 8192
+ * deleted keys invalidates both and removes every entry of the database.
+ * Neither touches another database (but for the shared-slot overflow past
+ * TC_DB_SLOTS databases).
+ *
  * Memory: 32 bytes per slot in shared memory (inval_seq 8, horizon 8,
- * marks 4, padded so that a slot never straddles a cache line); per
- * backend a bitmap of nslots bits and a list of the slots this transaction
- * invalidated (at most 4096: past that it invalidates every slot).
- * Pending deleted keys and puts are bounded; past the bound a transaction
- * escalates (every slot, and every entry of the database) or drops the
- * put: less hit rate, never a stale entry and never an error at commit.
+ * marks 4, padded so that a slot never straddles a cache line), and 64
+ * bytes per database slot; per backend a bitmap of nslots bits and a list
+ * of the slots this transaction invalidated (at most 4096).  Pending
+ * deleted keys (8192) and puts (64 MB of entries, cache.c) are bounded;
+ * past the bound a transaction escalates or turns the put into a delete:
+ * less hit rate, never a stale entry and never an error at commit.
  *
  * Copyright (c) 2026, typed_cache authors
  *
