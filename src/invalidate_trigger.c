@@ -30,8 +30,8 @@
  * and composites of such types) go through their output function; any other
  * type (an array of timestamptz, money, a type of another extension) goes
  * through its output function with those settings and lc_monetary 'C' set
- * for the firing (GUC nest level), which only triggers whose templates need
- * it pay.  Rendered tags obey put()'s limits (tc_check_tag).
+ * for the firing (GUC nest level, only those that differ from the session's),
+ * which only triggers whose templates need it pay.  Rendered tags obey put()'s limits (tc_check_tag).
  *
  * The trigger only invalidates, so it cannot stand INSTEAD OF a view's
  * change: a ProcessUtility hook refuses such a CREATE TRIGGER, and the
@@ -562,21 +562,32 @@ tc_render_error_context(void *arg)
 
 /*
  * tc_fixed_settings_push
- *		Set tc_fixed_settings for the rest of the firing; returns the GUC
- *		nest level to give tc_fixed_settings_pop().  An error in between is
- *		cleaned up by the (sub)transaction's abort, as for a function's SET
- *		clause.
+ *		Set those of tc_fixed_settings that differ from the session's for
+ *		the rest of the firing; returns the GUC nest level to give
+ *		tc_fixed_settings_pop(), or -1 if nothing needed setting (a session
+ *		that runs under the fixed settings pays a lookup per setting).  An
+ *		error in between is cleaned up by the (sub)transaction's abort, as
+ *		for a function's SET clause.
  */
 static int
 tc_fixed_settings_push(void)
 {
-	int			nestlevel = NewGUCNestLevel();
+	int			nestlevel = -1;
 
 	for (size_t i = 0; i < lengthof(tc_fixed_settings); i++)
+	{
+		const char *current = GetConfigOption(tc_fixed_settings[i].name,
+											  false, false);
+
+		if (strcmp(current, tc_fixed_settings[i].value) == 0)
+			continue;
+		if (nestlevel < 0)
+			nestlevel = NewGUCNestLevel();
 		(void) set_config_option(tc_fixed_settings[i].name,
 								 tc_fixed_settings[i].value,
 								 PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
+	}
 	return nestlevel;
 }
 
