@@ -20,18 +20,20 @@
  *
  * A tag must not depend on who renders it: the session that changes a row
  * and the one that put the entry may run under different settings.  So
- * columns are rendered under fixed settings, whatever the writer's: the
- * date and time types, interval, bytea and the floats (and domains over
- * them) are encoded here with the routines their output functions use, with
- * the parameters of TimeZone 'UTC', DateStyle 'ISO', IntervalStyle
- * 'postgres', bytea_output 'hex' and extra_float_digits 1, which costs less
- * than the output function; types whose output depends on no setting (text,
- * integers, numeric, boolean, uuid, json, jsonb, enums, and arrays, ranges
- * and composites of such types) go through their output function; any other
- * type (an array of timestamptz, money, a type of another extension) goes
- * through its output function with those settings and lc_monetary 'C' set
- * for the firing (GUC nest level, only those that differ from the session's),
- * which only triggers whose templates need it pay.  Rendered tags obey put()'s limits (tc_check_tag).
+ * columns are rendered as under fixed settings, whatever the writer's
+ * (tc_fixed_settings: TimeZone 'UTC', DateStyle 'ISO', IntervalStyle
+ * 'postgres', bytea_output 'hex', extra_float_digits 1, lc_monetary 'C').
+ * The date and time types, interval, bytea and the floats (and domains over
+ * them) are encoded here with the routines their output functions use and
+ * those settings' parameters, which costs no more than the output function.
+ * Types whose output depends on no setting (text, integers, numeric,
+ * boolean, uuid, json, jsonb, enums, and arrays, ranges and composites of
+ * such types) go through their output function.  Any other type (an array
+ * of timestamptz, money, a type of another extension) goes through its
+ * output function with those of the settings that differ from the
+ * session's set for the firing (a GUC nest level), which only triggers
+ * whose templates have such a column pay.  Rendered tags obey put()'s
+ * limits (tc_check_tag).
  *
  * The trigger only invalidates, so it cannot stand INSTEAD OF a view's
  * change: a ProcessUtility hook refuses such a CREATE TRIGGER, and the
