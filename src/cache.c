@@ -1552,8 +1552,11 @@ tc_cache_get_many(PG_FUNCTION_ARGS)
 	/* up to MaxArraySize keys: more than palloc's 1GB at 48 bytes each */
 	keys = MemoryContextAllocHuge(CurrentMemoryContext,
 								  sizeof(TcManyKey) * Max(nonnull, 1));
+	now = GetCurrentTimestamp();
 	for (i = 0; i < nelems; i++)
 	{
+		TcPendingPut *p;
+
 		if (nulls[i])
 			continue;
 		tc_make_key(DatumGetTextPP(elems[i]), &keys[nkeys].k);
@@ -1562,23 +1565,23 @@ tc_cache_get_many(PG_FUNCTION_ARGS)
 		keys[nkeys].valoff = -1;
 		keys[nkeys].own = NULL;
 		keys[nkeys].skip = false;
-		if (tc_npending_puts > 0 || tc_own_pending)
+		/* this transaction's own puts and deletes first, as get()'s */
+		switch (tc_own_state(&keys[nkeys].k, now, &p))
 		{
-			TcPendingPut *p = tc_pending_find(&keys[nkeys].k);
-			TcCohKey	ck;
-
-			tc_coh_key(&keys[nkeys].k, &ck);
-			if (p != NULL)
+			case TC_OWN_PUT:
 				keys[nkeys].own = p->value;
-			else if (tc_own_pending && tc_own_key_deleted(&ck))
+				break;
+			case TC_OWN_DELETED:
 				keys[nkeys].skip = true;
+				break;
+			case TC_OWN_NONE:
+				break;
 		}
 		nkeys++;
 	}
 	qsort(keys, nkeys, sizeof(TcManyKey), tc_many_cmp);
 
 	buf = palloc(cap);
-	now = GetCurrentTimestamp();
 	i = 0;
 	while (i < nkeys)
 	{

@@ -72,6 +72,16 @@
 #define TC_TRANSAM_VARIABLES	ShmemVariableCache
 #endif
 
+/*
+ * PostgreSQL 17 adds infinite intervals, which interval_out() writes
+ * without EncodeInterval().
+ */
+#if PG_VERSION_NUM >= 170000
+#define tc_interval_is_finite(span) (!INTERVAL_NOT_FINITE(span))
+#else
+#define tc_interval_is_finite(span) true
+#endif
+
 /* ---- memory statistics (src/memstats*.c) ---- */
 
 /* PostgreSQL 17 adds the Bump memory-context type. */

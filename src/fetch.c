@@ -19,8 +19,8 @@
  * its waiters at once.  Two keys whose hashes share a flight entry do not
  * wait for each other: the second runs its query without a flight.
  *
- * The query runs through SPI as the calling user; it must return one row
- * of one jsonb column.  Its result is stored like a put() whose lease is
+ * The query runs through SPI as the calling user; it must be one statement
+ * (checked before anything runs) that returns one row of one jsonb column.  Its result is stored like a put() whose lease is
  * the miss (coherence.c): refused if an invalidation of the key or its tags
  * committed after the miss or while the query ran.
  *
@@ -209,10 +209,31 @@ tc_fetch_query(const char *query)
 	Jsonb	   *result = NULL;
 	bool		isnull;
 	Datum		d;
+	SPIPlanPtr	plan;
+	int			nstatements;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute(query, false, 2);
+
+	/*
+	 * One statement: given several, SPI would run them all and return the
+	 * last one's rows, so a query string could change data before the
+	 * statement whose result is cached.  Nothing runs before this check.
+	 */
+	plan = SPI_prepare(query, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s",
+			 SPI_result_code_string(SPI_result));
+	nstatements = list_length(SPI_plan_get_plan_sources(plan));
+	if (nstatements != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("fetch query must be exactly one statement"),
+				 errdetail_plural("The query string holds %d statement.",
+								  "The query string holds %d statements.",
+								  nstatements, nstatements),
+				 errhint("Give fetch() a single SELECT of one jsonb column.")));
+	ret = SPI_execute_plan(plan, NULL, NULL, false, 2);
 	if (ret == SPI_ERROR_TRANSACTION)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

@@ -36,6 +36,7 @@ _PG_init(void)
 {
 	tc_project_init();
 	tc_cache_init();
+	tc_invalidate_trigger_init();
 	tc_memstats_init();
 
 	MarkGUCPrefixReserved("typed_cache");
