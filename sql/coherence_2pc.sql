@@ -126,7 +126,7 @@ SELECT p.oid::regprocedure AS function, p.proparallel
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'typed_cache'
    AND p.proname IN ('get', 'get_many', 'ttl', 'cache_entries')
- ORDER BY 1::text COLLATE "C";
+ ORDER BY p.oid::regprocedure::text COLLATE "C";
 CREATE TABLE tc_2pc_par AS SELECT g AS id FROM generate_series(1, 50000) g;
 ANALYZE tc_2pc_par;
 CREATE TYPE tc_2pc_flag AS (state text);
