@@ -77,6 +77,7 @@
 #include "access/transam.h"
 #include "access/xlog.h"
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "fmgr.h"
 #include "miscadmin.h"
