@@ -63,10 +63,16 @@ fi
 tmp=$(mktemp -d /tmp/typed_cache_test.XXXXXX)
 chmod 755 "$tmp"
 pgtap_data=""
-cleanup() {
+stop_pgtap() {
 	if [ -n "$pgtap_data" ] && [ -f "$pgtap_data/postmaster.pid" ]; then
 		as_pg "$pgtap_bindir/pg_ctl" -D "$pgtap_data" -m immediate stop >/dev/null 2>&1
 	fi
+}
+cleanup() {
+	stop_pgtap
+	# versions tested concurrently (TYPED_CACHE_TEST_JOBS) stop theirs
+	kill $(jobs -p) 2>/dev/null
+	wait
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -218,7 +224,11 @@ $t"
 echo "=== expected/*_1.out in step with expected/*.out"
 if scripts/make-alt-expected.sh --check; then pass; else fail "make-alt-expected"; fi
 
-for target in $targets; do
+# run_target TARGET: install the version if need be (15 from Debian 12,
+# 18 built by build-pg.sh, others by install-pg-deb.sh; a path is a
+# pg_config), then test it.
+run_target() {
+	local target=$1 t0 how pgc
 	t0=$(date +%s)
 	case "$target" in
 		*/*) pgc=$target how="" ;;
@@ -233,7 +243,7 @@ for target in $targets; do
 			fail "pg$target/install"
 			summaries="$summaries
 pg$target: NOT INSTALLED ($how $target failed)"
-			continue
+			return
 		fi
 	fi
 	if [ "$target" = 15 ] && [ ! -x "$pgc" ]; then
@@ -245,12 +255,61 @@ pg$target: NOT INSTALLED ($how $target failed)"
 		fail "$target/pg_config"
 		summaries="$summaries
 $target: NOT INSTALLED (no pg_config at $pgc)"
-		continue
+		return
 	fi
 	TARGET_SECONDS=$(($(date +%s) - t0)) test_installation "$pgc"
-done
+}
 
-echo "=== summary (suites passed/run per version)${summaries}"
+# Versions run one after the other, or TYPED_CACHE_TEST_JOBS at a time:
+# each then writes its output and its counts to files, and they are printed
+# and added up in the order of the versions as they finish.  (Every suite
+# runs its servers in directories of its own, on Unix sockets in private
+# directories, so versions do not meet.)
+test_jobs=${TYPED_CACHE_TEST_JOBS:-1}
+all_t0=$(date +%s)
+if [ "$test_jobs" -le 1 ]; then
+	for target in $targets; do
+		run_target "$target"
+	done
+else
+	n=0
+	next=1
+	# collect: print and count the finished versions that come next in order.
+	collect() {
+		while [ -f "$tmp/state.$next" ]; do
+			local p=$passed f=$failed fs=$failures sk=$skipped su=$summaries
+			cat "$tmp/out.$next"
+			. "$tmp/state.$next"
+			passed=$((p + passed)) failed=$((f + failed))
+			failures="$fs$failures" skipped="$sk$skipped" summaries="$su$summaries"
+			next=$((next + 1))
+		done
+	}
+	for target in $targets; do
+		while [ "$(jobs -rp | wc -l)" -ge "$test_jobs" ]; do
+			wait -n
+			collect
+		done
+		n=$((n + 1))
+		echo "=== started: $target (output when it ends)"
+		(
+			passed=0 failed=0 failures="" skipped="" summaries=""
+			trap stop_pgtap EXIT
+			run_target "$target" > "$tmp/out.$n" 2>&1
+			printf 'passed=%q failed=%q failures=%q skipped=%q summaries=%q\n' \
+				"$passed" "$failed" "$failures" "$skipped" "$summaries" > "$tmp/state.$n.part"
+			mv "$tmp/state.$n.part" "$tmp/state.$n"
+		) &
+	done
+	while [ "$(jobs -rp | wc -l)" -gt 0 ]; do
+		wait -n
+		collect
+	done
+	wait
+	collect
+fi
+
+echo "=== summary (suites passed/run per version), all in $(($(date +%s) - all_t0)) s${summaries}"
 [ -n "$skipped" ] && echo "skipped:$skipped"
 [ -n "$failures" ] && echo "failed:$failures"
 echo "$passed passed, $failed failed"
