@@ -26,7 +26,8 @@
 # apt is used with a private configuration (its own sources list, pins,
 # lists, cache and an empty dpkg status under $TYPED_CACHE_PG_CACHE/deb-MAJOR):
 # the machine's own apt sources, lists, pins and dpkg database are left
-# untouched.  Only patchelf is installed on the system, from Debian 12.
+# untouched.  Only patchelf (and gcc and make, if missing) are installed on
+# the system, from Debian 12.
 #
 # Reuse: the root is $TYPED_CACHE_PG_ROOT/MAJOR (default
 # /opt/typed_cache-pg/MAJOR); a stamp file written last names the Debian
@@ -61,7 +62,6 @@ prefix=$root/$major
 stamp=$prefix/.typed_cache-build
 aptdir=$cache/deb-$major
 arch=$(dpkg --print-architecture)
-triplet=$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
 
 log() { echo "install-pg-deb $major: $*" >&2; }
 
@@ -79,6 +79,22 @@ flock 9
 # The packages from PostgreSQL's own source and the extensions, by name.
 pg_packages="postgresql-$major postgresql-client-$major postgresql-server-dev-$major"
 ext_packages="postgresql-$major-cron postgresql-$major-pgtap"
+
+# install_deps PACKAGE...: install what is missing, from Debian 12 with the
+# machine's own apt (waiting for another apt or dpkg to finish): patchelf,
+# and gcc and make, with which the root's flags are checked and pgTAP built.
+install_deps() {
+	local p missing=""
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+			|| missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	log "installing from Debian 12:$missing"
+	apt-get -o DPkg::Lock::Timeout=900 update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 \
+		install -y -qq $missing >/dev/null
+}
 
 # apt_priv COMMAND ARGS...: apt-get or apt-cache with the private
 # configuration: sources for $suites on the mirrors Debian 12's own entries
@@ -182,16 +198,19 @@ closure() {
 # of $prefix (where DIR is moved next), drop the JIT and fit Makefile.global
 # to Debian 12's gcc.
 fix_root() {
-	local dir=$1 pglib=$1/usr/lib/postgresql/$major f n=0 mk flag out loader
-	loader=$(cd "$dir" && ls usr/lib/"$triplet"/ld-linux*.so.* 2>/dev/null | head -n 1)
+	local dir=$1 pglib=$1/usr/lib/postgresql/$major f n=0 mk flag out loader libdir
+	# The suite's loader, in its multiarch library directory
+	# (usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 on amd64).
+	loader=$(cd "$dir" && ls usr/lib/*-linux-gnu*/ld-linux*.so.* 2>/dev/null | head -n 1)
 	if [ -z "$loader" ]; then
-		echo "install-pg-deb: no dynamic loader in $dir/usr/lib/$triplet (libc6 missing?)" >&2
+		echo "install-pg-deb: no dynamic loader under $dir/usr/lib (libc6 missing?)" >&2
 		return 1
 	fi
+	libdir=$(dirname "$loader")
 	for f in "$pglib"/bin/* $(find "$pglib/lib/pgxs" -type f -perm -u+x); do
 		if patchelf --print-interpreter "$f" >/dev/null 2>&1; then
 			patchelf --set-interpreter "$prefix/$loader" --force-rpath \
-				--set-rpath "$prefix/usr/lib/$triplet:$prefix/usr/lib/postgresql/$major/lib" "$f"
+				--set-rpath "$prefix/$libdir:$prefix/usr/lib/postgresql/$major/lib" "$f"
 			n=$((n + 1))
 		fi
 	done
@@ -241,12 +260,7 @@ build_pgtap() {
 install_root() {
 	local version=$1 start new debs packages ext p d pgtap_src=""
 	start=$(date +%s)
-	if ! command -v patchelf >/dev/null; then
-		log "installing patchelf (Debian 12)"
-		apt-get -o DPkg::Lock::Timeout=900 update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 \
-			install -y -qq patchelf >/dev/null
-	fi
+	install_deps patchelf gcc make
 	ext=""
 	for p in $ext_packages; do
 		[ -n "$(candidate "$p")" ] && ext="$ext $p"
