@@ -306,10 +306,10 @@ if apt_config && refresh_index; then
 	want=$(candidate "postgresql-$major")
 fi
 if [ -n "$installed" ] && { [ -z "$want" ] || [ "$want" = "$installed" ]; }; then
-	[ -z "$want" ] && log "warning: the archive could not be read; reusing $installed"
+	[ -z "$want" ] && log "warning: postgresql-$major not found in $suites (index not readable?)"
 	log "reusing $prefix ($installed)"
 elif [ -z "$want" ]; then
-	echo "install-pg-deb: PostgreSQL $major is in none of the suites $suites" >&2
+	echo "install-pg-deb: postgresql-$major not found in $suites (or their index could not be downloaded)" >&2
 	exit 1
 elif ! install_root "$want"; then
 	rm -rf "$prefix.new"

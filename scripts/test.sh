@@ -145,7 +145,7 @@ shared_preload_libraries = 'typed_cache'"
 # test_installation PG_CONFIG: build, install and run every suite.
 # TARGET_SECONDS is the time it took to install or find the installation.
 test_installation() {
-	local pgc=$1 version label work start t rel pkglib cron=""
+	local pgc=$1 version label work start t t0 rel pkglib cron=""
 	start=$(date +%s)
 	version=$("$pgc" --version | sed 's/^PostgreSQL //')
 	# The major version names paths: "17.12 (Debian ...)" and pre-releases
@@ -196,13 +196,14 @@ $label ($version): build failed"
 	for t in "$work"/test/t/*.pl; do
 		[ -e "$t" ] || continue
 		rel=test/t/$(basename "$t")
+		t0=$(date +%s)
 		if as_pg make -C "$work" -s PG_CONFIG="$pgc" installcheck-tap PROVE_TESTS="$rel" > "$work/tap.log" 2>&1; then
 			if grep -q "^$rel .*skipped:" "$work/tap.log"; then
 				skipped="$skipped $label/$rel"
 				suite_skipped=$((suite_skipped + 1))
 				grep "^$rel .*skipped:" "$work/tap.log"
 			else
-				pass; echo "$rel ok"
+				pass; echo "$rel ok ($(($(date +%s) - t0)) s)"
 			fi
 		else
 			cat "$work/tap.log"; fail "$label/$rel"
