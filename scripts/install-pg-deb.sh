@@ -33,9 +33,10 @@
 # /opt/typed_cache-pg/MAJOR); a stamp file written last names the Debian
 # version installed.  The index is refreshed at most once a day; while the
 # suite offers the version the stamp names, the root is reused as it is.
-# A newer version is downloaded and unpacked beside it, then replaces it; if
-# the download fails (or the archive cannot be reached) the existing root is kept,
-# with a warning.  Without a usable root the script fails.  Run as root.
+# A newer version is downloaded and unpacked beside it, then replaces it;
+# if the download fails (or the archive cannot be reached) the existing
+# root is kept, with a warning.  Without a usable root the script fails.
+# Run as root.
 set -euo pipefail
 
 usage() { echo "usage: $0 MAJOR   (17 or 19)" >&2; exit 2; }
