@@ -253,6 +253,7 @@ build_pgtap() {
 	} > "$src/build.log" 2>&1 || { tail -n 40 "$src/build.log" >&2; return 1; }
 	log "pgtap built from $(basename "$tarball")"
 	echo "$(basename "$tarball")"
+	rm -rf "$src" "$src.log"
 }
 
 # install_root VERSION: download and unpack everything into a new
