@@ -48,7 +48,7 @@ fi
 
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 if [ ! -x "$PG_CONFIG" ]; then
-	echo "setup: $PG_CONFIG not found (for PostgreSQL 18: PG_CONFIG=\$(scripts/build-pg.sh 18))" >&2
+	echo "setup: $PG_CONFIG not found (for 18: PG_CONFIG=\$(scripts/build-pg.sh 18); for 17 or 19: PG_CONFIG=\$(scripts/install-pg-deb.sh 17))" >&2
 	exit 1
 fi
 

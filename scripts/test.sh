@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # scripts/test.sh -- set up, then run every test suite (pg_regress,
-# isolation, TAP, pgTAP) on every supported PostgreSQL version: 15 (Debian
-# 12's packages) and 18 (built from Debian's source package by
-# scripts/build-pg.sh, about 3-7 minutes the first time, reused afterwards).
-# Ends with one line "N passed, N failed" counting every test of every suite
-# on every version; exits non-zero when anything failed.  Leaves no server
+# isolation, TAP, pgTAP) on every PostgreSQL version tested in CI:
+#   15  Debian 12's packages (scripts/setup.sh installs them)
+#   17  Debian 13's binary packages in a private root (scripts/install-pg-deb.sh)
+#   18  built from Debian's source package (scripts/build-pg.sh, 3-7 minutes
+#       the first time)
+#   19  Debian experimental's binary packages (release candidate) in a
+#       private root (scripts/install-pg-deb.sh)
+# Installations are reused by later runs while their version is current.
+# A version that cannot be installed fails the run.  After each version a
+# line names its suites with their counts and time; the run ends with one
+# line "N passed, N failed" counting every test of every suite on every
+# version, and exits non-zero when anything failed.  Leaves no server
 # running.
 #
-#   scripts/test.sh                                   15, then 18
-#   PG_VERSIONS=15 scripts/test.sh                    one version (quick runs)
+#   scripts/test.sh                                   15, 17, 18, 19
+#   PG_VERSIONS="15 19" scripts/test.sh               those versions
 #   PG_CONFIG=/path/to/bin/pg_config scripts/test.sh  that installation only
 #
 # Each version is built (with -Werror, by scripts/setup.sh) and tested in a
@@ -25,6 +32,20 @@ skipped=""
 
 pass() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); failures="$failures $1"; }
+
+# Per-version summary: "regress 21/21 25 s, isolation 7/7 9 s, ..." (passed
+# of run, seconds).
+summaries=""
+suites=""
+suite_start() {
+	suite_passed=$passed suite_failed=$failed suite_skipped=0 suite_t0=$(date +%s)
+}
+suite_done() {
+	local p=$((passed - suite_passed)) f=$((failed - suite_failed))
+	suites="$suites${suites:+, }$1 $p/$((p + f))"
+	[ "$suite_skipped" -eq 0 ] || suites="$suites ($suite_skipped skipped)"
+	suites="$suites $(($(date +%s) - suite_t0)) s"
+}
 as_pg() { runuser -u postgres -- "$@"; }
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -36,16 +57,22 @@ fi
 if [ -n "${PG_CONFIG:-}" ]; then
 	targets=$PG_CONFIG
 else
-	targets=${PG_VERSIONS:-15 18}
+	targets=${PG_VERSIONS:-15 17 18 19}
 fi
 
 tmp=$(mktemp -d /tmp/typed_cache_test.XXXXXX)
 chmod 755 "$tmp"
 pgtap_data=""
-cleanup() {
+stop_pgtap() {
 	if [ -n "$pgtap_data" ] && [ -f "$pgtap_data/postmaster.pid" ]; then
 		as_pg "$pgtap_bindir/pg_ctl" -D "$pgtap_data" -m immediate stop >/dev/null 2>&1
 	fi
+}
+cleanup() {
+	stop_pgtap
+	# versions tested concurrently (TYPED_CACHE_TEST_JOBS) stop theirs
+	kill $(jobs -p) 2>/dev/null
+	wait
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -116,16 +143,22 @@ shared_preload_libraries = 'typed_cache'"
 }
 
 # test_installation PG_CONFIG: build, install and run every suite.
+# TARGET_SECONDS is the time it took to install or find the installation.
 test_installation() {
-	local pgc=$1 version label work start t rel pkglib cron=""
+	local pgc=$1 version label work start t t0 rel pkglib cron=""
 	start=$(date +%s)
 	version=$("$pgc" --version | sed 's/^PostgreSQL //')
-	label=pg${version%%.*}
+	# The major version names paths: "17.12 (Debian ...)" and pre-releases
+	# such as "19rc1 (Debian 19~rc1-1)" both give pg17, pg19.
+	label=pg$(echo "$version" | sed -E 's/^([0-9]+).*/\1/')
 	work=$tmp/$label
+	suites=""
 	echo "=== PostgreSQL $version ($pgc)"
 	if ! TYPED_CACHE_BUILD_DIR=$work PG_CONFIG=$pgc scripts/setup.sh; then
 		echo "setup or build failed for PostgreSQL $version"
 		fail "$label/build"
+		summaries="$summaries
+$label ($version): build failed"
 		return
 	fi
 	pkglib=$("$pgc" --pkglibdir)
@@ -141,56 +174,79 @@ test_installation() {
 	chown -R postgres "$work"
 
 	echo "== pg_regress"
+	suite_start
 	as_pg make -C "$work" -s PG_CONFIG="$pgc" installcheck-regress > "$work/regress.log" 2>&1
 	cat "$work/regress.log"
 	count_regress "$label/regress" "$work/regress.log"
+	suite_done regress
 	[ -f "$work/regression.diffs" ] && cp "$work/regression.diffs" "/tmp/typed_cache-$label-regression.diffs"
 
 	if [ -n "$(ls "$work"/test/isolation/specs/*.spec 2>/dev/null)" ]; then
 		echo "== isolation"
+		suite_start
 		as_pg make -C "$work" -s PG_CONFIG="$pgc" installcheck-isolation > "$work/iso.log" 2>&1
 		cat "$work/iso.log"
 		count_regress "$label/isolation" "$work/iso.log"
+		suite_done isolation
 		[ -f "$work/output_iso/regression.diffs" ] && cp "$work/output_iso/regression.diffs" "/tmp/typed_cache-$label-isolation.diffs"
 	fi
 
 	echo "== TAP"
+	suite_start
 	for t in "$work"/test/t/*.pl; do
 		[ -e "$t" ] || continue
 		rel=test/t/$(basename "$t")
+		t0=$(date +%s)
 		if as_pg make -C "$work" -s PG_CONFIG="$pgc" installcheck-tap PROVE_TESTS="$rel" > "$work/tap.log" 2>&1; then
 			if grep -q "^$rel .*skipped:" "$work/tap.log"; then
 				skipped="$skipped $label/$rel"
+				suite_skipped=$((suite_skipped + 1))
 				grep "^$rel .*skipped:" "$work/tap.log"
 			else
-				pass; echo "$rel ok"
+				pass; echo "$rel ok ($(($(date +%s) - t0)) s)"
 			fi
 		else
 			cat "$work/tap.log"; fail "$label/$rel"
 		fi
 	done
+	suite_done TAP
 
 	echo "== pgTAP"
+	suite_start
 	run_pgtap "$pgc" "$work" "$label" "$cron"
-	echo "=== PostgreSQL $version done in $(($(date +%s) - start)) s"
+	suite_done pgTAP
+	t="$label ($version): $suites; install ${TARGET_SECONDS:-0} s, build and tests $(($(date +%s) - start)) s"
+	echo "=== $t"
+	summaries="$summaries
+$t"
 }
 
 # The alternative expected outputs must follow the main ones.
 echo "=== expected/*_1.out in step with expected/*.out"
 if scripts/make-alt-expected.sh --check; then pass; else fail "make-alt-expected"; fi
 
-for target in $targets; do
+# run_target TARGET: install the version if need be (15 from Debian 12,
+# 18 built by build-pg.sh, others by install-pg-deb.sh; a path is a
+# pg_config), then test it.
+run_target() {
+	local target=$1 t0 how pgc
+	t0=$(date +%s)
 	case "$target" in
-		*/*) pgc=$target ;;
-		15) pgc=/usr/lib/postgresql/15/bin/pg_config ;;
-		*)
-			echo "=== PostgreSQL $target: scripts/build-pg.sh $target"
-			if ! pgc=$(scripts/build-pg.sh "$target"); then
-				fail "pg$target/build-pg"
-				continue
-			fi
-			;;
+		*/*) pgc=$target how="" ;;
+		15) pgc=/usr/lib/postgresql/15/bin/pg_config how="" ;;
+		18) how=scripts/build-pg.sh ;;
+		*) how=scripts/install-pg-deb.sh ;;
 	esac
+	if [ -n "$how" ]; then
+		echo "=== PostgreSQL $target: $how $target"
+		if ! pgc=$("$how" "$target"); then
+			echo "PostgreSQL $target could not be installed: it is not tested"
+			fail "pg$target/install"
+			summaries="$summaries
+pg$target: NOT INSTALLED ($how $target failed)"
+			return
+		fi
+	fi
 	if [ "$target" = 15 ] && [ ! -x "$pgc" ]; then
 		# Debian 12's packages, installed by scripts/setup.sh.
 		scripts/setup.sh --packages-only
@@ -198,11 +254,63 @@ for target in $targets; do
 	if [ ! -x "$pgc" ]; then
 		echo "no pg_config at $pgc"
 		fail "$target/pg_config"
-		continue
+		summaries="$summaries
+$target: NOT INSTALLED (no pg_config at $pgc)"
+		return
 	fi
-	test_installation "$pgc"
-done
+	TARGET_SECONDS=$(($(date +%s) - t0)) test_installation "$pgc"
+}
 
+# Versions run one after the other, or TYPED_CACHE_TEST_JOBS at a time:
+# each then writes its output and its counts to files, and they are printed
+# and added up in the order of the versions as they finish.  (Every suite
+# runs its servers in directories of its own, on Unix sockets in private
+# directories, so versions do not meet.)
+test_jobs=${TYPED_CACHE_TEST_JOBS:-1}
+all_t0=$(date +%s)
+if [ "$test_jobs" -le 1 ]; then
+	for target in $targets; do
+		run_target "$target"
+	done
+else
+	n=0
+	next=1
+	# collect: print and count the finished versions that come next in order.
+	collect() {
+		while [ -f "$tmp/state.$next" ]; do
+			local p=$passed f=$failed fs=$failures sk=$skipped su=$summaries
+			cat "$tmp/out.$next"
+			. "$tmp/state.$next"
+			passed=$((p + passed)) failed=$((f + failed))
+			failures="$fs$failures" skipped="$sk$skipped" summaries="$su$summaries"
+			next=$((next + 1))
+		done
+	}
+	for target in $targets; do
+		while [ "$(jobs -rp | wc -l)" -ge "$test_jobs" ]; do
+			wait -n
+			collect
+		done
+		n=$((n + 1))
+		echo "=== started: $target (output when it ends)"
+		(
+			passed=0 failed=0 failures="" skipped="" summaries=""
+			trap stop_pgtap EXIT
+			run_target "$target" > "$tmp/out.$n" 2>&1
+			printf 'passed=%q failed=%q failures=%q skipped=%q summaries=%q\n' \
+				"$passed" "$failed" "$failures" "$skipped" "$summaries" > "$tmp/state.$n.part"
+			mv "$tmp/state.$n.part" "$tmp/state.$n"
+		) &
+	done
+	while [ "$(jobs -rp | wc -l)" -gt 0 ]; do
+		wait -n
+		collect
+	done
+	wait
+	collect
+fi
+
+echo "=== summary (suites passed/run per version), all in $(($(date +%s) - all_t0)) s${summaries}"
 [ -n "$skipped" ] && echo "skipped:$skipped"
 [ -n "$failures" ] && echo "failed:$failures"
 echo "$passed passed, $failed failed"

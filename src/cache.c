@@ -54,6 +54,7 @@
 #include "utils/pg_lsn.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 
 #include "cache.h"
 #include "cache_shard.h"

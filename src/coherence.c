@@ -98,6 +98,7 @@
 #include "access/twophase.h"
 #include "access/xlog.h"
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "common/controldata_utils.h"
 #include "common/hashfn.h"
 #include "fmgr.h"

@@ -2,8 +2,16 @@
  *
  * compat.h
  *	  Differences between the PostgreSQL major versions typed_cache builds
- *	  against: 15 and 18 are built and tested, 16 and 17 go through the
- *	  same definitions but are not tested.
+ *	  against: 15, 17, 18 and 19 are built and tested.
+ *
+ *	  Every test below is keyed on the version that changed the API
+ *	  (PG_VERSION_NUM >= the first major with the new form), never on a
+ *	  range of tested versions, so 16, which is not tested, takes 15's
+ *	  path for what 17 changed and 17's path for what 16 changed: the same
+ *	  code as the tested version on each side of it.  Headers that a newer
+ *	  version stopped including indirectly (utils/tuplestore.h,
+ *	  utils/lsyscache.h and catalog/pg_type.h on 19) are included by the
+ *	  files that use them, which is right on every version.
  *
  * Copyright (c) 2026, typed_cache authors
  *

@@ -22,14 +22,14 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('cache_cron');
 
-# pg_cron comes from Debian 12's packages, which exist for PostgreSQL 15
-# only; Debian's pg-cron source could not be downloaded for 18 (see README,
-# "Other PostgreSQL versions").  Without pg_cron there is nothing to
-# schedule with: skip, saying why, rather than fail.
+# pg_cron comes from Debian's packages: Debian 12's for 15, Debian 13's for
+# 17; there is none for 18 (its source could not be downloaded) or 19 (see
+# README, "Other PostgreSQL versions").  Without pg_cron there is nothing
+# to schedule with: skip, saying why, rather than fail.
 my $pkglibdir = $node->config_data('--pkglibdir');
 plan skip_all => 'pg_cron is not installed for PostgreSQL '
   . $node->pg_version
-  . " (no $pkglibdir/pg_cron.so): Debian packages it for PostgreSQL 15 only"
+  . " (no $pkglibdir/pg_cron.so): no Debian package of it for this version"
   unless -e "$pkglibdir/pg_cron.so";
 
 $node->init;
