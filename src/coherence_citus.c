@@ -1,0 +1,382 @@
+/*-------------------------------------------------------------------------
+ *
+ * coherence_citus.c
+ *	  Keeping the cache coherent on Citus: fills computed through Citus's
+ *	  distributed executor are refused, and TRUNCATE, creation and drop of
+ *	  shards that carry typed_cache.invalidate_trigger() invalidate.
+ *
+ * Each node of a Citus cluster has a cache of its own, and a shard's
+ * invalidate_trigger runs on the node that holds the shard, invalidating
+ * that node's cache.  A value is therefore coherent only if it is cached on
+ * the node whose shards it was read from, by the backend whose snapshot
+ * read them: the supported pattern is a function distributed on the key
+ * with force_delegation, called as a bare SELECT f($1), so that it runs on
+ * the shard's node and its queries, which Citus then restricts to the
+ * shard of the function's argument, read the local shard (local execution,
+ * same backend, same snapshot).
+ *
+ * The signal.  An ExecutorStart hook looks for a Citus custom scan (a plan
+ * node whose CustomName begins with "Citus": "Citus Adaptive", "Citus
+ * INSERT ... SELECT", "Citus MERGE INTO ...") in each plan this backend
+ * starts.  Such a plan may run its tasks on other nodes, through other
+ * backends with other snapshots, and writes to what it read invalidate
+ * those nodes' caches, not this one.  Unless Citus says that the plan runs
+ * inside a forced-delegation call (the AllowedDistributionColumnValue that
+ * Citus sets while a force_delegation function runs on the node of its
+ * distribution argument, where every task of the plan must be on that
+ * argument's shard: Citus raises an error otherwise), the backend's
+ * transaction is marked, and every fill (put, fetch, transactional put)
+ * made for the rest of the transaction is refused and counted in
+ * stale_refusals: a miss, never a stale value.  Limits: the check is
+ * conservative (a direct query on a worker that happens to read a local
+ * shard, or a non-forced delegated call, is refused too); Citus's flag is
+ * read through its exported symbol and its layout as of Citus 11 to 13: if
+ * the symbol cannot be found, every fill after a distributed plan is
+ * refused.  Values that a client reads in one transaction and puts in
+ * another are beyond any check (as without Citus).
+ *
+ * DDL.  With Citus loaded, a ProcessUtility hook invalidates, in the
+ * transaction doing it (so at its commit or PREPARE, with the horizons of
+ * coherence.c), what the typed_cache.invalidate_trigger() triggers of a
+ * table name, when the table is truncated (Citus truncates each shard on
+ * its node, where no TRUNCATE trigger fires), dropped (the source of a
+ * shard move, a dropped shard) or given such a trigger (a new shard, the
+ * target of a move, whose rows arrive without row triggers).  A template
+ * with a column cannot be rendered for all rows, so the database is
+ * invalidated (escalation), as a TRUNCATE trigger does.
+ *
+ * Copyright (c) 2026, typed_cache authors
+ *
+ * IDENTIFICATION
+ *	  src/coherence_citus.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/extensible.h"
+#include "nodes/plannodes.h"
+#include "parser/parse_func.h"
+#include "storage/lmgr.h"
+#include "tcop/utility.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "cache.h"
+#include "coherence.h"
+
+/*
+ * Citus's AllowedDistributionColumn (distributed/transaction_management.h,
+ * Citus 11 to 13): isActive is set while a force_delegation function runs.
+ */
+typedef struct TcCitusAllowedColumn
+{
+	void	   *distributionColumnValue;
+	uint32		colocationId;
+	bool		isActive;
+	int			executorLevel;
+} TcCitusAllowedColumn;
+
+/* Is Citus loaded in this process? -1 not known yet. */
+static int	tc_citus_loaded = -1;
+
+/* Citus's flag, or NULL if its symbol was not found. */
+static TcCitusAllowedColumn *tc_citus_allowed = NULL;
+
+/* This transaction ran a distributed plan outside a forced delegation. */
+bool		tc_citus_distributed = false;
+
+/* GUC */
+static bool tc_citus_ddl = true;
+
+static ExecutorStart_hook_type prev_executor_start = NULL;
+static ProcessUtility_hook_type prev_process_utility = NULL;
+
+/*
+ * tc_citus_present
+ *		True if Citus is loaded in this process (it must be preloaded, so
+ *		its settings exist from the start); looks up Citus's forced
+ *		delegation flag the first time.
+ */
+static bool
+tc_citus_present(void)
+{
+	if (likely(tc_citus_loaded >= 0))
+		return tc_citus_loaded == 1;
+	tc_citus_loaded = GetConfigOption("citus.version", true, false) != NULL;
+	if (tc_citus_loaded)
+		tc_citus_allowed = (TcCitusAllowedColumn *)
+			load_external_function("$libdir/citus",
+								   "AllowedDistributionColumnValue",
+								   false, NULL);
+	return tc_citus_loaded == 1;
+}
+
+/*
+ * tc_plan_has_citus
+ *		True if the plan tree contains a Citus custom scan.
+ */
+static bool
+tc_plan_has_citus(Plan *plan)
+{
+	ListCell   *lc;
+	List	   *children = NIL;
+
+	if (plan == NULL)
+		return false;
+	check_stack_depth();
+	if (IsA(plan, CustomScan))
+	{
+		CustomScan *cs = (CustomScan *) plan;
+
+		if (cs->methods != NULL && cs->methods->CustomName != NULL &&
+			strncmp(cs->methods->CustomName, "Citus", 5) == 0)
+			return true;
+		children = cs->custom_plans;
+	}
+	else if (IsA(plan, Append))
+		children = ((Append *) plan)->appendplans;
+	else if (IsA(plan, MergeAppend))
+		children = ((MergeAppend *) plan)->mergeplans;
+	else if (IsA(plan, BitmapAnd))
+		children = ((BitmapAnd *) plan)->bitmapplans;
+	else if (IsA(plan, BitmapOr))
+		children = ((BitmapOr *) plan)->bitmapplans;
+	else if (IsA(plan, SubqueryScan))
+		return tc_plan_has_citus(((SubqueryScan *) plan)->subplan);
+	foreach(lc, children)
+		if (tc_plan_has_citus((Plan *) lfirst(lc)))
+			return true;
+	return tc_plan_has_citus(plan->lefttree) ||
+		tc_plan_has_citus(plan->righttree);
+}
+
+/*
+ * tc_citus_executor_start
+ *		Mark the transaction when a plan with a Citus custom scan starts
+ *		outside a forced delegation.
+ */
+static void
+tc_citus_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	if (!tc_citus_distributed && tc_citus_present() &&
+		(eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 &&
+		(tc_citus_allowed == NULL || !tc_citus_allowed->isActive))
+	{
+		PlannedStmt *ps = queryDesc->plannedstmt;
+		bool		found = tc_plan_has_citus(ps->planTree);
+		ListCell   *lc;
+
+		foreach(lc, ps->subplans)
+			if (!found)
+				found = tc_plan_has_citus((Plan *) lfirst(lc));
+		if (found)
+			tc_citus_distributed = true;
+	}
+	if (prev_executor_start)
+		prev_executor_start(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+
+/*
+ * tc_citus_xact_callback
+ *		A transaction's end clears its mark.
+ */
+static void
+tc_citus_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT)
+		tc_citus_distributed = false;
+}
+
+/*
+ * tc_invalidate_trigger_oid
+ *		The oid of typed_cache.invalidate_trigger(), or InvalidOid.
+ */
+static Oid
+tc_invalidate_trigger_oid(void)
+{
+	List	   *name = list_make2(makeString("typed_cache"),
+								  makeString("invalidate_trigger"));
+
+	if (!OidIsValid(get_namespace_oid("typed_cache", true)))
+		return InvalidOid;
+	return LookupFuncName(name, 0, NULL, true);
+}
+
+/*
+ * tc_invalidate_templates
+ *		Invalidate what the tag templates of one trigger name for every row:
+ *		a template without braces is the tag itself; one with a column (or a
+ *		brace) cannot be rendered for all rows, so the database is
+ *		invalidated.
+ */
+static void
+tc_invalidate_templates(char **args, int nargs)
+{
+	for (int i = 0; i < nargs; i++)
+	{
+		const char *tpl = args[i];
+
+		if (strchr(tpl, '{') != NULL || strchr(tpl, '}') != NULL)
+			tc_invalidate_database();
+		else
+		{
+			tc_check_tag(strlen(tpl));
+			tc_invalidate_slot(tc_tag_slot(tpl, strlen(tpl)));
+		}
+	}
+}
+
+/*
+ * tc_invalidate_relation
+ *		Invalidate what the invalidate_trigger triggers of relation relid
+ *		name (nothing if it has none, or does not exist).
+ */
+static void
+tc_invalidate_relation(Oid relid, Oid fnoid)
+{
+	Relation	rel;
+
+	if (!OidIsValid(relid))
+		return;
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+		return;
+	if (rel->trigdesc != NULL)
+		for (int i = 0; i < rel->trigdesc->numtriggers; i++)
+		{
+			Trigger    *tg = &rel->trigdesc->triggers[i];
+
+			if (tg->tgfoid == fnoid)
+				tc_invalidate_templates(tg->tgargs, tg->tgnargs);
+		}
+	relation_close(rel, AccessShareLock);
+}
+
+/*
+ * tc_citus_utility_before
+ *		TRUNCATE and DROP TABLE of a relation that carries invalidate_trigger
+ *		invalidate what its triggers name (before the relation is gone).
+ */
+static void
+tc_citus_utility_before(Node *stmt, Oid fnoid)
+{
+	ListCell   *lc;
+
+	if (IsA(stmt, TruncateStmt))
+	{
+		foreach(lc, ((TruncateStmt *) stmt)->relations)
+			tc_invalidate_relation(RangeVarGetRelid((RangeVar *) lfirst(lc),
+													NoLock, true), fnoid);
+	}
+	else if (IsA(stmt, DropStmt) &&
+			 ((DropStmt *) stmt)->removeType == OBJECT_TABLE)
+	{
+		foreach(lc, ((DropStmt *) stmt)->objects)
+		{
+			RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
+
+			tc_invalidate_relation(RangeVarGetRelid(rv, NoLock, true), fnoid);
+		}
+	}
+}
+
+/*
+ * tc_citus_utility_after
+ *		A new invalidate_trigger trigger (on a new shard: its rows arrived
+ *		without row triggers) invalidates what it names.
+ */
+static void
+tc_citus_utility_after(Node *stmt, Oid fnoid)
+{
+	CreateTrigStmt *ct;
+	Oid			fn;
+	char	  **args;
+	int			nargs = 0;
+	ListCell   *lc;
+
+	if (!IsA(stmt, CreateTrigStmt))
+		return;
+	ct = (CreateTrigStmt *) stmt;
+	fn = LookupFuncName(ct->funcname, 0, NULL, true);
+	if (fn != fnoid)
+		return;
+	args = palloc(sizeof(char *) * (list_length(ct->args) + 1));
+	foreach(lc, ct->args)
+		args[nargs++] = strVal(lfirst(lc));
+	tc_invalidate_templates(args, nargs);
+}
+
+/*
+ * tc_citus_process_utility
+ *		ProcessUtility hook: with Citus loaded, TRUNCATE, DROP TABLE and
+ *		CREATE TRIGGER of tables carrying invalidate_trigger invalidate.
+ */
+static void
+tc_citus_process_utility(PlannedStmt *pstmt, const char *queryString,
+						 bool readOnlyTree, ProcessUtilityContext context,
+						 ParamListInfo params, QueryEnvironment *queryEnv,
+						 DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *stmt = pstmt->utilityStmt;
+	Oid			fnoid = InvalidOid;
+	bool		watch;
+
+	watch = tc_citus_ddl && IsTransactionState() &&
+		(IsA(stmt, TruncateStmt) || IsA(stmt, DropStmt) ||
+		 IsA(stmt, CreateTrigStmt)) &&
+		tc_citus_present();
+	if (watch && tc_coh != NULL)
+	{
+		fnoid = tc_invalidate_trigger_oid();
+		if (OidIsValid(fnoid))
+		{
+			tc_require_cache();
+			tc_citus_utility_before(stmt, fnoid);
+		}
+	}
+	if (prev_process_utility)
+		prev_process_utility(pstmt, queryString, readOnlyTree, context,
+							 params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+	if (watch && tc_coh != NULL && OidIsValid(fnoid))
+		tc_citus_utility_after(stmt, fnoid);
+}
+
+/*
+ * tc_citus_init
+ *		Define typed_cache.citus_ddl_invalidation and install the hooks.
+ *		Called from tc_coherence_init().
+ */
+void
+tc_citus_init(void)
+{
+	DefineCustomBoolVariable("typed_cache.citus_ddl_invalidation",
+							 gettext_noop("With Citus loaded, TRUNCATE, DROP TABLE and CREATE TRIGGER of a table that carries typed_cache.invalidate_trigger() invalidate what its triggers name."),
+							 gettext_noop("Citus truncates, creates and drops shards without firing their row triggers."),
+							 &tc_citus_ddl,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+	prev_executor_start = ExecutorStart_hook;
+	ExecutorStart_hook = tc_citus_executor_start;
+	prev_process_utility = ProcessUtility_hook;
+	ProcessUtility_hook = tc_citus_process_utility;
+	RegisterXactCallback(tc_citus_xact_callback, NULL);
+}
