@@ -164,7 +164,7 @@ is(c("SELECT typed_cache.fetch('c:$k1', 'SELECT to_jsonb(kv) FROM kv WHERE k = $
 	'21', 'and so is fetch() on the coordinator');
 c("SELECT typed_cache.put('p:1', (SELECT to_jsonb(kv) FROM kv WHERE k = $k1))");
 is(cached(0, 'p:1'), '',
-	'a put of a value read through the coordinator in the same statement is refused');
+	'a put of a value read through the coordinator in the same statement is not stored there');
 c("BEGIN; SELECT v FROM kv WHERE k = $k1; SELECT typed_cache.put('p:2', '1'); COMMIT;");
 is(cached(0, 'p:2'), '',
 	'so is any put later in a transaction that read a distributed table');
@@ -176,7 +176,8 @@ is(cached(0, 'p:3'), '1',
 is(c("SELECT kv_v($k1)"), '21', 'cached on the worker before TRUNCATE');
 like(cached($w1, "kv:$k1"), qr/"v": 21/, 'the entry is there');
 c("TRUNCATE kv");
-is(c("SELECT coalesce(kv_v($k1)::text, 'none')"), 'none',
+is(cached($w1, "kv:$k1"), '', 'TRUNCATE invalidated the entry on the worker');
+is(c("SELECT kv_v($k1)"), '',
 	'after TRUNCATE the delegated call finds no row, not the old entry');
 c("INSERT INTO kv SELECT i, 0 FROM generate_series(1, $rows) i");
 
@@ -202,6 +203,45 @@ is(worker_of($k1), $home, 'the shard moved back');
 is(c("SELECT kv_v($k1)"), '7', 'the old worker does not serve its old entry');
 c("UPDATE kv SET v = 8 WHERE k = $k1");
 is(c("SELECT kv_v($k1)"), '8', 'and is invalidated by updates again');
+
+# --- cluster-wide invalidation: a reference table whose trigger invalidates
+# the tag it is given, written in the coordinated transaction ---
+c(q{
+CREATE TABLE cache_tags (tag text PRIMARY KEY, n bigint NOT NULL DEFAULT 0);
+SELECT create_reference_table('cache_tags');
+CREATE TRIGGER cache_tags_invalidate AFTER INSERT OR UPDATE OR DELETE ON cache_tags
+	FOR EACH ROW EXECUTE FUNCTION typed_cache.invalidate_trigger('{tag}');
+CREATE FUNCTION kv_w(key int) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN (typed_cache.fetch('w:' || key,
+		format('SELECT coalesce(jsonb_agg(kv) -> 0, ''null'') FROM kv WHERE k = %s', key),
+		NULL, ARRAY['kv:' || key, 'kv:all']) ->> 'v')::int;
+END $$;
+SELECT create_distributed_function('kv_w(int)', 'key',
+	colocate_with := 'kv', force_delegation := true);
+});
+my $wk1 = worker_of($k1);
+my $wk2 = worker_of($k2);
+c("SELECT kv_w($k1)");
+c("SELECT kv_w($k2)");
+ok(cached($wk1, "w:$k1") ne '' && cached($wk2, "w:$k2") ne '',
+	'entries tagged kv:all are cached on both workers');
+($ok, $out, $err) = $coord->psql(
+	'postgres', q{BEGIN;
+	INSERT INTO cache_tags VALUES ('kv:all')
+		ON CONFLICT (tag) DO UPDATE SET n = cache_tags.n + 1;
+	COMMIT;}, on_error_stop => 1);
+is($ok, 0, 'the cluster-wide invalidation commits (2PC on the workers)')
+  or diag $err;
+is(cached($wk1, "w:$k1") . cached($wk2, "w:$k2"), '',
+	'it invalidated kv:all on both workers');
+c("SELECT kv_w($k1)");
+c("BEGIN; UPDATE kv SET v = v + 1 WHERE k = $k2;
+	INSERT INTO cache_tags VALUES ('kv:all')
+		ON CONFLICT (tag) DO UPDATE SET n = cache_tags.n + 1;
+	COMMIT;");
+is(cached($wk1, "w:$k1"), '',
+	'a write on one worker with the cluster-wide tag invalidates the other worker');
 
 # --- the staleness stress through the coordinator ---
 c("CREATE SEQUENCE stale");
@@ -253,6 +293,29 @@ my $w = join '; ', map {
 diag "citus stress: $duration s, reads $reads ($rtps/s), writes $writes, stale reads $stale; $w";
 is($stale, 0, 'no stale read through the coordinator');
 cmp_ok($reads, '>', 0, 'reads were checked');
+# --- what a coordinator-only call costs: pgbench side by side, no writers ---
+my $cost_seconds = $ENV{CITUS_COST_SECONDS} || 5;
+my %tps;
+foreach my $case (
+	[ 'delegated', 'SELECT kv_v(:k);' ],
+	[ 'coordinator-only', 'SELECT kv_v(:k) + 0;' ],
+	[ 'plain query', 'SELECT v FROM kv WHERE k = :k;' ])
+{
+	my ($name, $sql) = @$case;
+	open $fh, '>', "$dir/cost.sql" or die;
+	print $fh "\\set k random(1, $rows)\n$sql\n";
+	close $fh;
+	my ($o, $e);
+	IPC::Run::run(
+		[ 'pgbench', @conn, '-c', '2', '-j', '2', '-T', $cost_seconds, '-f', "$dir/cost.sql" ],
+		'>', \$o, '2>', \$e) or diag $e;
+	($tps{$name}) = $o =~ /tps = ([\d.]+)/;
+}
+diag sprintf("citus cost (%d s each, 2 clients): delegated %.0f/s, "
+	  . "coordinator-only %.0f/s, plain query %.0f/s; coordinator-only / delegated = %.2f",
+	$cost_seconds, $tps{'delegated'}, $tps{'coordinator-only'}, $tps{'plain query'},
+	$tps{'coordinator-only'} / $tps{'delegated'});
+
 foreach my $k (1 .. $rows)
 {
 	my $v = c("SELECT v FROM kv WHERE k = $k");
