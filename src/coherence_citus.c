@@ -54,10 +54,13 @@
  */
 #include "postgres.h"
 
-#include "access/relation.h"
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "fmgr.h"
@@ -65,8 +68,8 @@
 #include "nodes/extensible.h"
 #include "nodes/plannodes.h"
 #include "parser/parse_func.h"
-#include "storage/lmgr.h"
 #include "tcop/utility.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -243,27 +246,52 @@ tc_invalidate_templates(char **args, int nargs)
 /*
  * tc_invalidate_relation
  *		Invalidate what the invalidate_trigger triggers of relation relid
- *		name (nothing if it has none, or does not exist).
+ *		name (nothing if it has none, or does not exist).  Reads pg_trigger
+ *		rather than opening the relation: the statement that follows takes
+ *		its own lock on it, after its permission checks.
  */
 static void
 tc_invalidate_relation(Oid relid, Oid fnoid)
 {
-	Relation	rel;
+	Relation	tgrel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
 
 	if (!OidIsValid(relid))
 		return;
-	rel = try_relation_open(relid, AccessShareLock);
-	if (rel == NULL)
-		return;
-	if (rel->trigdesc != NULL)
-		for (int i = 0; i < rel->trigdesc->numtriggers; i++)
-		{
-			Trigger    *tg = &rel->trigdesc->triggers[i];
+	tgrel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(tgrel, TriggerRelidNameIndexId, true, NULL,
+							  1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_trigger tg = (Form_pg_trigger) GETSTRUCT(tup);
+		bool		isnull;
+		Datum		d;
+		char	   *p;
+		char	  **args;
 
-			if (tg->tgfoid == fnoid)
-				tc_invalidate_templates(tg->tgargs, tg->tgnargs);
+		if (tg->tgfoid != fnoid || tg->tgnargs <= 0)
+			continue;
+		d = fastgetattr(tup, Anum_pg_trigger_tgargs,
+						RelationGetDescr(tgrel), &isnull);
+		if (isnull)
+			continue;
+		/* the arguments, each followed by a NUL (as RelationBuildTriggers) */
+		p = (char *) VARDATA_ANY(DatumGetByteaPP(d));
+		args = palloc(sizeof(char *) * tg->tgnargs);
+		for (int i = 0; i < tg->tgnargs; i++)
+		{
+			args[i] = p;
+			p += strlen(p) + 1;
 		}
-	relation_close(rel, AccessShareLock);
+		tc_invalidate_templates(args, tg->tgnargs);
+		pfree(args);
+	}
+	systable_endscan(scan);
+	table_close(tgrel, AccessShareLock);
 }
 
 /*

@@ -149,6 +149,27 @@ is(c("SELECT kv_v($k2)"), '3', 'a bare call after it reads the new value');
 is($out, '20', 'a delegated call in the writing transaction sees its write');
 is(c("SELECT kv_v($k1)"), '20', 'and after commit everybody does');
 
+# --- a call inside a transaction block (still delegated: force_delegation)
+# and a function distributed without force_delegation ---
+c("SELECT typed_cache.delete('kv:$k1')");
+$workers[$w1 - 1]->safe_psql('postgres', "SELECT typed_cache.delete('kv:$k1')");
+is(c("BEGIN; SELECT kv_v($k1); COMMIT;"), '20',
+	'a call inside a transaction block reads the row');
+like(cached($w1, "kv:$k1"), qr/"v": 20/,
+	'and caches it on the worker at commit (force_delegation delegates it)');
+c(q{
+CREATE FUNCTION kv_nf(key int) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN (typed_cache.fetch('nf:' || key,
+		format('SELECT coalesce(jsonb_agg(kv) -> 0, ''null'') FROM kv WHERE k = %s', key),
+		NULL, ARRAY['kv:' || key]) ->> 'v')::int;
+END $$;
+SELECT create_distributed_function('kv_nf(int)', 'key', colocate_with := 'kv');
+});
+is(c("SELECT kv_nf($k1)"), '20', 'a function without force_delegation reads the row');
+is(cached($w1, "nf:$k1") . cached(0, "nf:$k1"), '',
+	'but its fill is refused everywhere (its queries may run on other nodes)');
+
 # --- what a coordinator-only call does ---
 my $refused0 = nstat(0, 'stale_refusals');
 is(c("SELECT kv_v($k1) + 0"), '20', 'a wrapped call (not delegated) reads the row');
