@@ -23,9 +23,11 @@
  * those nodes' caches, not this one.  Unless Citus says that the plan runs
  * inside a forced-delegation call (the AllowedDistributionColumnValue that
  * Citus sets while a force_delegation function runs on the node of its
- * distribution argument, where every task of the plan must be on that
- * argument's shard: Citus raises an error otherwise), the backend's
- * transaction is marked, and every fill (put, fetch, transactional put)
+ * distribution argument) and the plan is one job routed on a value of the
+ * distribution column (which Citus then requires to be the function's
+ * argument, raising an error otherwise, so the job reads the local shard;
+ * a multi-shard query inside such a function is allowed by Citus and
+ * reads other nodes), the backend's transaction is marked, and every fill (put, fetch, transactional put)
  * made for the rest of the transaction is refused and counted in
  * stale_refusals: a miss, never a stale value.  Limits: the check is
  * conservative (a direct query on a worker that happens to read a local
@@ -64,6 +66,7 @@
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/extensible.h"
 #include "nodes/plannodes.h"
@@ -125,11 +128,61 @@ tc_citus_present(void)
 }
 
 /*
- * tc_plan_has_citus
- *		True if the plan tree contains a Citus custom scan.
+ * tc_citus_scan_keyed
+ *		True if the Citus custom scan cs is one job routed on a value of
+ *		the distribution column (its partitionKeyValue set, no subquery
+ *		pushdown, no subplans or dependent jobs): inside a forced
+ *		delegation Citus checks that value against the function's argument
+ *		(an error otherwise), so the scan reads the argument's shard, on
+ *		this node.  Citus's DistributedPlan is read through its own
+ *		serialisation (outNode), which names its fields; a plan of any
+ *		other shape (a multi-shard job has no partitionKeyValue, a
+ *		recursively planned subquery adds a job) is not keyed.
  */
 static bool
-tc_plan_has_citus(Plan *plan)
+tc_citus_scan_keyed(CustomScan *cs)
+{
+	Node	   *n;
+	StringInfoData buf;
+	char	   *s;
+	char	   *p;
+	int			jobs = 0;
+	bool		keyed = false;
+	const char *field = ":partitionKeyValue ";
+
+	if (list_length(cs->custom_private) != 1)
+		return false;
+	n = linitial(cs->custom_private);
+	if (!IsA(n, ExtensibleNode) ||
+		strcmp(((ExtensibleNode *) n)->extnodename, "DistributedPlan") != 0)
+		return false;
+	initStringInfo(&buf);
+	outNode(&buf, n);
+	/* Citus writes a char field holding 0 as a NUL byte: make it a space */
+	for (int i = 0; i < buf.len; i++)
+		if (buf.data[i] == '\0')
+			buf.data[i] = ' ';
+	s = buf.data;
+	for (p = strstr(s, field); p != NULL; p = strstr(p + 1, field))
+	{
+		jobs++;
+		keyed = strncmp(p + strlen(field), "<>", 2) != 0;
+	}
+	keyed = keyed && jobs == 1 &&
+		strstr(s, ":subqueryPushdown false") != NULL &&
+		strstr(s, ":subPlanList <>") != NULL;
+	pfree(s);
+	return keyed;
+}
+
+/*
+ * tc_plan_reads_remote
+ *		True if the plan tree contains a Citus custom scan that may read
+ *		other nodes: any, unless forced (inside a forced delegation) and
+ *		the scan is keyed (tc_citus_scan_keyed).
+ */
+static bool
+tc_plan_reads_remote(Plan *plan, bool forced)
 {
 	ListCell   *lc;
 	List	   *children = NIL;
@@ -142,7 +195,8 @@ tc_plan_has_citus(Plan *plan)
 		CustomScan *cs = (CustomScan *) plan;
 
 		if (cs->methods != NULL && cs->methods->CustomName != NULL &&
-			strncmp(cs->methods->CustomName, "Citus", 5) == 0)
+			strncmp(cs->methods->CustomName, "Citus", 5) == 0 &&
+			!(forced && tc_citus_scan_keyed(cs)))
 			return true;
 		children = cs->custom_plans;
 	}
@@ -155,34 +209,35 @@ tc_plan_has_citus(Plan *plan)
 	else if (IsA(plan, BitmapOr))
 		children = ((BitmapOr *) plan)->bitmapplans;
 	else if (IsA(plan, SubqueryScan))
-		return tc_plan_has_citus(((SubqueryScan *) plan)->subplan);
+		return tc_plan_reads_remote(((SubqueryScan *) plan)->subplan, forced);
 	foreach(lc, children)
-		if (tc_plan_has_citus((Plan *) lfirst(lc)))
+		if (tc_plan_reads_remote((Plan *) lfirst(lc), forced))
 			return true;
-	return tc_plan_has_citus(plan->lefttree) ||
-		tc_plan_has_citus(plan->righttree);
+	return tc_plan_reads_remote(plan->lefttree, forced) ||
+		tc_plan_reads_remote(plan->righttree, forced);
 }
 
 /*
  * tc_citus_executor_start
- *		Mark the transaction when a plan with a Citus custom scan starts
- *		outside a forced delegation.
+ *		Mark the transaction when a plan with a Citus custom scan that may
+ *		read other nodes starts.
  */
 static void
 tc_citus_executor_start(QueryDesc *queryDesc, int eflags)
 {
 	if (!tc_citus_distributed && tc_citus_present() &&
-		(eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 &&
-		(tc_citus_allowed == NULL || !tc_citus_allowed->isActive))
+		(eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
 	{
 		PlannedStmt *ps = queryDesc->plannedstmt;
-		bool		found = tc_plan_has_citus(ps->planTree);
+		bool		forced = tc_citus_allowed != NULL &&
+			tc_citus_allowed->isActive;
+		bool		remote = tc_plan_reads_remote(ps->planTree, forced);
 		ListCell   *lc;
 
 		foreach(lc, ps->subplans)
-			if (!found)
-				found = tc_plan_has_citus((Plan *) lfirst(lc));
-		if (found)
+			if (!remote)
+				remote = tc_plan_reads_remote((Plan *) lfirst(lc), forced);
+		if (remote)
 			tc_citus_distributed = true;
 	}
 	if (prev_executor_start)

@@ -171,6 +171,21 @@ is(c("SELECT kv_nf($k1)"), '20', 'a function without force_delegation reads the 
 is(cached($w1, "nf:$k1") . cached(0, "nf:$k1"), '',
 	'but its fill is refused everywhere (its queries may run on other nodes)');
 
+# A force-delegated function whose query reads every shard: Citus allows
+# it (there is no distribution column value to check), and the shards of
+# the other worker are read through its executor: the fill is refused.
+c(q{
+CREATE FUNCTION kv_count(key int) RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN typed_cache.fetch('count:' || key,
+		'SELECT to_jsonb(count(*)) FROM kv')::text::bigint;
+END $$;
+SELECT create_distributed_function('kv_count(int)', 'key',
+	colocate_with := 'kv', force_delegation := true);
+});
+is(c("SELECT kv_count($k1)"), $rows, 'a forced-delegated multi-shard read counts the rows');
+is(cached($w1, "count:$k1"), '', 'but its fill is refused on the worker');
+
 # --- what a coordinator-only call does ---
 my $refused0 = nstat(0, 'stale_refusals');
 is(c("SELECT kv_v($k1) + 0"), '20', 'a wrapped call (not delegated) reads the row');
