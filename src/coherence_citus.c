@@ -130,8 +130,9 @@ tc_citus_present(void)
 /*
  * tc_citus_scan_keyed
  *		True if the Citus custom scan cs is one job routed on a value of
- *		the distribution column (its partitionKeyValue set, no subquery
- *		pushdown, no subplans or dependent jobs): inside a forced
+ *		the distribution column (its partitionKeyValue set, or a fast-path
+ *		router plan whose value, a parameter, is pruned at run time; no
+ *		subquery pushdown, no subplans or dependent jobs): inside a forced
  *		delegation Citus checks that value against the function's argument
  *		(an error otherwise), so the scan reads the argument's shard, on
  *		this node.  Citus's DistributedPlan is read through its own
@@ -168,6 +169,10 @@ tc_citus_scan_keyed(CustomScan *cs)
 		jobs++;
 		keyed = strncmp(p + strlen(field), "<>", 2) != 0;
 	}
+	/* a fast-path router on a parameter: the value is known at run time */
+	if (!keyed && strstr(s, ":deferredPruning true") != NULL &&
+		strstr(s, ":fastPathRouterPlan true") != NULL)
+		keyed = true;
 	keyed = keyed && jobs == 1 &&
 		strstr(s, ":subqueryPushdown false") != NULL &&
 		strstr(s, ":subPlanList <>") != NULL;

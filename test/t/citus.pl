@@ -171,6 +171,31 @@ is(c("SELECT kv_nf($k1)"), '20', 'a function without force_delegation reads the 
 is(cached($w1, "nf:$k1") . cached(0, "nf:$k1"), '',
 	'but its fill is refused everywhere (its queries may run on other nodes)');
 
+# Cache-aside with a static query (its plan is cached and pruned at run
+# time on the parameter) and put(), in a force-delegated function.
+c(q{
+CREATE FUNCTION kv_aside(key int) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+	r jsonb := typed_cache.get('aside:' || key);
+BEGIN
+	IF r IS NULL THEN
+		SELECT to_jsonb(kv) INTO r FROM kv WHERE k = key;
+		PERFORM typed_cache.put('aside:' || key, r, NULL, NULL, ARRAY['kv:' || key]);
+	END IF;
+	RETURN (r ->> 'v')::int;
+END $$;
+SELECT create_distributed_function('kv_aside(int)', 'key',
+	colocate_with := 'kv', force_delegation := true);
+});
+foreach my $i (1 .. 7)
+{
+	c("SELECT kv_aside($k1)");
+}
+like(cached($w1, "aside:$k1"), qr/"v": 20/,
+	'cache-aside with a static query and put() caches on the worker');
+c("UPDATE kv SET v = v WHERE k = $k1");
+is(cached($w1, "aside:$k1"), '', 'and the trigger invalidates it');
+
 # A force-delegated function whose query reads every shard: Citus allows
 # it (there is no distribution column value to check), and the shards of
 # the other worker are read through its executor: the fill is refused.
