@@ -448,8 +448,9 @@ tc_citus_process_utility(PlannedStmt *pstmt, const char *queryString,
 
 /*
  * tc_citus_init
- *		Define typed_cache.citus_ddl_invalidation and install the hooks.
- *		Called from tc_coherence_init().
+ *		Define typed_cache.citus_ddl_invalidation and, when Citus is loaded
+ *		or listed in shared_preload_libraries, install the hooks.  Called
+ *		from tc_coherence_init().
  */
 void
 tc_citus_init(void)
@@ -462,6 +463,17 @@ tc_citus_init(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
+
+	/*
+	 * Without Citus there is nothing to watch.  Citus must be loaded first
+	 * (it refuses to load after a library that set these hooks): when it
+	 * is listed but not loaded yet, the hooks are set anyway, so that the
+	 * server refuses to start rather than run Citus unwatched.
+	 */
+	if (GetConfigOption("citus.version", true, false) == NULL &&
+		(shared_preload_libraries_string == NULL ||
+		 strstr(shared_preload_libraries_string, "citus") == NULL))
+		return;
 	prev_executor_start = ExecutorStart_hook;
 	ExecutorStart_hook = tc_citus_executor_start;
 	prev_process_utility = ProcessUtility_hook;
