@@ -15,6 +15,7 @@ OBJS = \
 	src/cache.o \
 	src/cache_shard.o \
 	src/coherence.o \
+	src/coherence_citus.o \
 	src/coherence_wal.o \
 	src/fetch.o \
 	src/invalidate_trigger.o \

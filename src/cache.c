@@ -1374,10 +1374,12 @@ tc_put_value(const TcCacheKey *kp, Jsonb *value, Interval *ttl, Oid typid,
 	/*
 	 * A put stored now has its key slot checked by tc_store, under the
 	 * shard lock; one kept for commit has it checked now, with this
-	 * statement's snapshot, and again at commit.
+	 * statement's snapshot, and again at commit.  A fill in a transaction
+	 * that ran a Citus distributed plan is refused (coherence_citus.c).
 	 */
-	allowed = tc_fill_allowed(&guard, keyslot, tags.slots, tags.n, deferred,
-							  &own);
+	own = false;
+	allowed = likely(!tc_citus_distributed) &&
+		tc_fill_allowed(&guard, keyslot, tags.slots, tags.n, deferred, &own);
 	if (deferred)
 	{
 		/* a refused fill is not kept: a miss for this transaction too */

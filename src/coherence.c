@@ -218,6 +218,7 @@ tc_coherence_init(void)
 	RegisterXactCallback(tc_coherence_xact_callback, NULL);
 	RegisterSubXactCallback(tc_coherence_subxact_callback, NULL);
 	tc_wal_init();
+	tc_citus_init();
 }
 
 /*

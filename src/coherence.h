@@ -244,6 +244,10 @@ extern void tc_slot_replay(TcTagSlot *slot, uint64 fxid);
 extern void tc_replay_all_tags(Oid dbid, uint64 fxid);
 extern void tc_replay_database(Oid dbid, uint64 fxid);
 
+/* coherence_citus.c */
+extern bool tc_citus_distributed;
+extern void tc_citus_init(void);
+
 /* coherence_wal.c */
 extern void tc_wal_init(void);
 extern void tc_wal_log_invalidation(FullTransactionId fxid, bool escalated,
