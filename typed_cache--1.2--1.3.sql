@@ -21,3 +21,48 @@ ALTER FUNCTION @extschema@.get(pg_catalog.text, anyelement) PARALLEL RESTRICTED;
 ALTER FUNCTION @extschema@.get_many(pg_catalog.text[]) PARALLEL RESTRICTED;
 ALTER FUNCTION @extschema@.ttl(pg_catalog.text) PARALLEL RESTRICTED;
 ALTER FUNCTION @extschema@.cache_entries() PARALLEL RESTRICTED;
+
+/*
+ * ------------------------------------------------------------------------
+ * 1.3: typed_cache.status, one row that says whether the cache runs and
+ * how it does: the extension's version, whether the library was preloaded
+ * (only then does the cache exist), its memory, shards, entries and hit
+ * ratio, and whether committed invalidations go to the WAL for hot
+ * standbys (typed_cache.wal_invalidation on and wal_level above minimal).
+ *
+ * Without preloading the row is still there, with preloaded false and the
+ * cache's columns NULL, instead of the 55000 of typed_cache.stats: the
+ * statistics are read only when the settings that exist only when the
+ * library was preloaded at server start are there (a typed_cache.shards
+ * written in postgresql.conf without preloading is a placeholder, whose
+ * context is not postmaster).
+ * ------------------------------------------------------------------------
+ */
+
+CREATE VIEW @extschema@.status AS
+	SELECT e.extversion AS version,
+		   p.preloaded,
+		   s.used_bytes,
+		   s.capacity_bytes,
+		   CASE WHEN p.preloaded
+			   THEN pg_catalog.current_setting('typed_cache.shards')::pg_catalog.int4
+		   END AS shards,
+		   s.entries,
+		   s.hit_ratio,
+		   CASE WHEN p.preloaded
+			   THEN pg_catalog.current_setting('typed_cache.wal_invalidation')::pg_catalog.bool
+					AND pg_catalog.current_setting('wal_level')
+						OPERATOR(pg_catalog.<>) 'minimal'
+		   END AS wal_invalidation
+	  FROM pg_catalog.pg_extension e
+	 CROSS JOIN LATERAL
+		   (SELECT EXISTS (SELECT FROM pg_catalog.pg_settings g
+							WHERE g.name OPERATOR(pg_catalog.=) 'typed_cache.shards'
+							  AND g.context OPERATOR(pg_catalog.=) 'postmaster')
+				   AS preloaded) p
+	  LEFT JOIN LATERAL
+		   (SELECT c.entries, c.used_bytes, c.capacity_bytes, c.hit_ratio
+			  FROM @extschema@.cache_stats() c
+			 WHERE p.preloaded) s ON true
+	 WHERE e.extname OPERATOR(pg_catalog.=) 'typed_cache';
+GRANT SELECT ON @extschema@.status TO PUBLIC;
