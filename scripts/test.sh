@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh -- set up, then run every test suite (pg_regress,
-# isolation, TAP, pgTAP) on every supported PostgreSQL version: 15 (Debian
-# 12's packages) and 18 (built from Debian's source package by
+# isolation, TAP, pgTAP, the documentation's examples) on every supported
+# PostgreSQL version: 15 (Debian 12's packages) and 18 (built from Debian's source package by
 # scripts/build-pg.sh, about 3-7 minutes the first time, reused afterwards).
 # Ends with one line "N passed, N failed" counting every test of every suite
 # on every version; exits non-zero when anything failed.  Leaves no server
@@ -115,6 +115,26 @@ shared_preload_libraries = 'typed_cache'"
 	done
 }
 
+# --- the SQL examples of README.md and docs/*.md (not docs/incoming/):
+# test/doc_examples.pl runs each on a throwaway cluster of the installation
+# under test and compares its output with the documentation's; one test per
+# file.
+run_doc_examples() {
+	local pgc=$1 work=$2 label=$3 line n=0
+	rm -rf "$work/doc_examples"
+	as_pg mkdir -p "$work/doc_examples"
+	(cd "$work" && as_pg perl test/doc_examples.pl --bindir "$("$pgc" --bindir)" \
+		--workdir "$work/doc_examples" README.md docs/*.md) > "$work/docs.log" 2>&1
+	cat "$work/docs.log"
+	while IFS= read -r line; do
+		case "$line" in
+			*.md:\ ok,*) pass; n=$((n + 1)) ;;
+			*.md:\ FAILED,*) fail "$label/docs/${line%%: FAILED,*}"; n=$((n + 1)) ;;
+		esac
+	done < "$work/docs.log"
+	if [ "$n" -eq 0 ]; then fail "$label/docs(no-examples-ran)"; fi
+}
+
 # test_installation PG_CONFIG: build, install and run every suite.
 test_installation() {
 	local pgc=$1 version label work start t rel pkglib cron=""
@@ -172,6 +192,9 @@ test_installation() {
 
 	echo "== pgTAP"
 	run_pgtap "$pgc" "$work" "$label" "$cron"
+
+	echo "== documentation examples"
+	run_doc_examples "$pgc" "$work" "$label"
 	echo "=== PostgreSQL $version done in $(($(date +%s) - start)) s"
 }
 
