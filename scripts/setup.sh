@@ -24,6 +24,9 @@ PACKAGES="make gcc postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap \
 postgresql-15-cron libtap-parser-sourcehandler-pgtap-perl libipc-run-perl \
 postgresql-15-pgmemcache memcached prometheus-postgres-exporter"
 
+# SETUP_PACKAGES replaces the list (scripts/demo.sh needs fewer).
+PACKAGES=${SETUP_PACKAGES:-$PACKAGES}
+
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
