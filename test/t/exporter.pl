@@ -95,6 +95,9 @@ my $h = IPC::Run::start(
 	],
 	'>', \$out, '2>', \$err);
 
+# never leave the exporter running, whatever happens below
+END { $h->kill_kill if $h && $h->pumpable; }
+
 my $metrics = '';
 my $http = HTTP::Tiny->new(timeout => 10);
 foreach (1 .. 100)
@@ -108,6 +111,7 @@ foreach (1 .. 100)
 	usleep(200_000);
 }
 $h->kill_kill;
+undef $h;
 isnt($metrics, '', 'the exporter serves typed_cache metrics')
   or diag("exporter output:\n$out$err");
 
