@@ -37,7 +37,7 @@ REGRESS = project_basic project_types project_errors project_options \
 	cache_memory \
 	memory_views memory_leak \
 	memory_convergence hardening coherence upgrade coherence_edge \
-	coherence_wal coherence_2pc coherence_defects
+	coherence_wal coherence_2pc coherence_defects status
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=$(srcdir)/test/test.conf
 
 ISOLATION = cache_concurrent cache_evict_get cache_put_clear cache_touch_expiry \

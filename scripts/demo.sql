@@ -1,8 +1,13 @@
 -- scripts/demo.sql -- what typed_cache does, on a throwaway cluster.
 \set ECHO queries
 \pset footer off
+\set QUIET on
 CREATE EXTENSION typed_cache;
 
+\echo
+\echo '=================================================================='
+\echo ' 1. Typed projection: schemaless events read back as typed rows'
+\echo '=================================================================='
 -- 1. Typed projection: schemaless events read back as typed rows.
 CREATE TYPE geo_t AS (lat float8, lon float8);
 CREATE TYPE event_t AS (
@@ -63,6 +68,10 @@ SELECT * FROM typed_cache.project_set(
 	'[{"data": {"user": {"id": 1}}, "kind": "view"}, {"data": {"user": {"id": 2}}}]',
 	NULL::event_t);
 
+\echo
+\echo '=================================================================='
+\echo ' 2. The shared-memory cache: jsonb under text keys, every backend'
+\echo '=================================================================='
 -- 2. The shared-memory cache: jsonb under text keys, shared by every backend.
 -- Schema on write: a put with a type (here the registered event_t) is
 -- projected first, so only documents that fit are stored; ttl 5 minutes.
@@ -121,7 +130,31 @@ CREATE EXTENSION pg_cron;
 SELECT cron.schedule('typed_cache_evict', '* * * * *', 'SELECT typed_cache.evict_expired()');
 SELECT jobname, schedule, command FROM cron.job;
 
--- 3. Memory visibility: what this backend's memory contexts hold, how they
+\echo
+\echo '=================================================================='
+\echo ' 3. Coherence: invalidation at commit, read-through with fetch'
+\echo '=================================================================='
+-- 3. Coherence: a table's trigger invalidates the tag of each changed row
+-- when the transaction commits; fetch computes a missing key once.
+CREATE TABLE users (id int PRIMARY KEY, name text);
+INSERT INTO users VALUES (42, 'Ann');
+CREATE TRIGGER users_cache AFTER INSERT OR UPDATE OR DELETE ON users
+	FOR EACH ROW EXECUTE FUNCTION typed_cache.invalidate_trigger('user:{id}');
+SELECT typed_cache.fetch('user:42', 'SELECT to_jsonb(u) FROM users u WHERE id = 42',
+						 '10 min', ARRAY['user:42']) AS first_read;
+BEGIN;
+UPDATE users SET name = 'Bo' WHERE id = 42;
+SELECT typed_cache.get('user:42') IS NULL AS gone_for_this_transaction;
+COMMIT;
+SELECT typed_cache.get('user:42') IS NULL AS gone_for_everyone,
+	   typed_cache.fetch('user:42', 'SELECT to_jsonb(u) FROM users u WHERE id = 42',
+						 '10 min', ARRAY['user:42']) AS recomputed;
+
+\echo
+\echo '=================================================================='
+\echo ' 4. Memory visibility: contexts, growth, convergence, backends'
+\echo '=================================================================='
+-- 4. Memory visibility: what this backend's memory contexts hold, how they
 -- grow, and whether a repeated workload converges.
 CREATE TYPE item_t AS (n int, name text);
 SELECT typed_cache.memory_snapshot('before');
@@ -164,6 +197,14 @@ SELECT count(*) AS shards, sum(entries) AS entries, sum(used_bytes) AS used_byte
 	   sum(capacity_bytes) AS capacity_bytes
   FROM typed_cache.cache_memory;
 
--- Leave nothing behind.
-SELECT cron.unschedule('typed_cache_evict');
-SELECT typed_cache.clear() AS cleared;
+\echo
+\echo '=================================================================='
+\echo ' Summary'
+\echo '=================================================================='
+SELECT cron.unschedule('typed_cache_evict') AS evict_job_removed;
+SELECT * FROM typed_cache.status;
+\echo 'Shown: typed projection with errors that name the JSON path (1), a'
+\echo 'typed, expiring shared-memory cache with its statistics (2), coherence'
+\echo 'with transactions through tags, a trigger and fetch (3), and memory'
+\echo 'contexts, growth and a convergence check that tells a leak (4).'
+\echo 'Reference: README.md; more in docs/.'

@@ -10,7 +10,7 @@
 #
 # Idempotent: packages already present are not reinstalled, and services
 # that Debian starts when their package is first installed (the 15/main
-# cluster, memcached) are stopped again so that nothing is left running.
+# cluster, memcached, the Prometheus exporter) are stopped again so that nothing is left running.
 # Run as root, or as a user with sudo.  With --packages-only it stops once
 # the packages are installed.
 set -euo pipefail
@@ -22,7 +22,10 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 PACKAGES="make gcc postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap \
 postgresql-15-cron libtap-parser-sourcehandler-pgtap-perl libipc-run-perl \
-postgresql-15-pgmemcache memcached"
+postgresql-15-pgmemcache memcached prometheus-postgres-exporter"
+
+# SETUP_PACKAGES replaces the list (scripts/demo.sh needs fewer).
+PACKAGES=${SETUP_PACKAGES:-$PACKAGES}
 
 missing=""
 for p in $PACKAGES; do
@@ -43,6 +46,12 @@ fi
 if pgrep -x memcached >/dev/null 2>&1; then
 	$SUDO service memcached stop >/dev/null 2>&1 || $SUDO pkill -x memcached || true
 fi
+# The exporter (test/t/exporter.pl starts its own on a free port) only if
+# this run installed it: one the machine already ran is left alone.
+case "$missing" in
+	*prometheus-postgres-exporter*)
+		$SUDO service prometheus-postgres-exporter stop >/dev/null 2>&1 || true ;;
+esac
 
 [ "${1:-}" = "--packages-only" ] && exit 0
 

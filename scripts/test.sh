@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh -- set up, then run every test suite (pg_regress,
-# isolation, TAP, pgTAP) on every PostgreSQL version tested in CI:
+# isolation, TAP, pgTAP, the documentation's examples) on every PostgreSQL
+# version tested in CI:
 #   15  Debian 12's packages (scripts/setup.sh installs them)
 #   17  Debian 13's binary packages in a private root (scripts/install-pg-deb.sh)
 #   18  built from Debian's source package (scripts/build-pg.sh, 3-7 minutes
@@ -142,6 +143,27 @@ shared_preload_libraries = 'typed_cache'"
 	done
 }
 
+# --- the SQL examples of README.md and docs/*.md (not docs/incoming/):
+# test/doc_examples.pl runs each on a throwaway cluster of the installation
+# under test and compares its output with the documentation's; one test per
+# file.
+run_doc_examples() {
+	local pgc=$1 work=$2 label=$3 line n=0
+	rm -rf "$work/doc_examples"
+	as_pg mkdir -p "$work/doc_examples"
+	(cd "$work" && as_pg perl test/doc_examples.pl --bindir "$("$pgc" --bindir)" \
+		--workdir "$work/doc_examples" README.md docs/*.md) > "$work/docs.log" 2>&1
+	cat "$work/docs.log"
+	while IFS= read -r line; do
+		case "$line" in
+			*.md:\ ok,\ 0\ examples*) ;;
+			*.md:\ ok,*) pass; n=$((n + 1)) ;;
+			*.md:\ FAILED,*) fail "$label/docs/${line%%: FAILED,*}"; n=$((n + 1)) ;;
+		esac
+	done < "$work/docs.log"
+	if [ "$n" -eq 0 ]; then fail "$label/docs(no-examples-ran)"; fi
+}
+
 # test_installation PG_CONFIG: build, install and run every suite.
 # TARGET_SECONDS is the time it took to install or find the installation.
 test_installation() {
@@ -215,6 +237,11 @@ $label ($version): build failed"
 	suite_start
 	run_pgtap "$pgc" "$work" "$label" "$cron"
 	suite_done pgTAP
+
+	echo "== documentation examples"
+	suite_start
+	run_doc_examples "$pgc" "$work" "$label"
+	suite_done docs
 	t="$label ($version): $suites; install ${TARGET_SECONDS:-0} s, build and tests $(($(date +%s) - start)) s"
 	echo "=== $t"
 	summaries="$summaries

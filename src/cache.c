@@ -156,8 +156,39 @@ tc_shard_bytes_for(Size total, int nshards)
 }
 
 /*
+ * tc_split_ok
+ *		Whether memory_kb kilobytes split into nshards shards give each
+ *		shard between 64kB and 2GB (its header and bucket array included).
+ */
+static bool
+tc_split_ok(int memory_kb, int nshards)
+{
+	Size		per = tc_shard_bytes_for((Size) memory_kb * 1024, nshards);
+
+	return per >= TC_MIN_SHARD_BYTES && per <= TC_MAX_SHARD_BYTES;
+}
+
+/*
+ * tc_checking_statement
+ *		Whether a check hook of typed_cache.memory or typed_cache.shards runs
+ *		in a client backend after the library was loaded (ALTER SYSTEM, or a
+ *		reload, which cannot change them anyway).  There the other setting
+ *		is final, so a value that cannot be split is refused at once instead
+ *		of stopping the server at its next start.  At server start the
+ *		settings arrive in the order of the configuration file, and the pair
+ *		is checked in shmem_request_hook instead.
+ */
+static bool
+tc_checking_statement(void)
+{
+	return IsUnderPostmaster && MyBackendType == B_BACKEND &&
+		!process_shared_preload_libraries_in_progress;
+}
+
+/*
  * check_tc_shards
- *		GUC check hook: typed_cache.shards must be a power of two.
+ *		GUC check hook: typed_cache.shards must be a power of two, and, in a
+ *		statement, one that the current typed_cache.memory can be split into.
  */
 static bool
 check_tc_shards(int *newval, void **extra, GucSource source)
@@ -165,6 +196,31 @@ check_tc_shards(int *newval, void **extra, GucSource source)
 	if ((*newval & (*newval - 1)) != 0)
 	{
 		GUC_check_errdetail("typed_cache.shards must be a power of two.");
+		return false;
+	}
+	if (tc_checking_statement() && !tc_split_ok(tc_memory_kb, *newval))
+	{
+		GUC_check_errdetail("typed_cache.memory (%d kB) cannot be split into %d shards of 64kB to 2GB each: the server would not start.",
+							tc_memory_kb, *newval);
+		GUC_check_errhint("Set typed_cache.memory first, or choose fewer shards.");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * check_tc_memory
+ *		GUC check hook: in a statement, typed_cache.memory must be a size
+ *		that the current typed_cache.shards can split.
+ */
+static bool
+check_tc_memory(int *newval, void **extra, GucSource source)
+{
+	if (tc_checking_statement() && !tc_split_ok(*newval, tc_shards))
+	{
+		GUC_check_errdetail("%d kB cannot be split into typed_cache.shards (%d) shards of 64kB to 2GB each: the server would not start.",
+							*newval, tc_shards);
+		GUC_check_errhint("Set typed_cache.shards first, or choose another size.");
 		return false;
 	}
 	return true;
@@ -415,7 +471,7 @@ tc_cache_init(void)
 							64 * 1024 * 1024,
 							PGC_POSTMASTER,
 							GUC_UNIT_KB,
-							NULL, NULL, NULL);
+							check_tc_memory, NULL, NULL);
 
 	DefineCustomIntVariable("typed_cache.shards",
 							gettext_noop("Number of cache shards, each with its own lock (a power of two)."),

@@ -3,7 +3,7 @@
 # cache_server.pl
 #	  The cache across server events: without shared_preload_libraries
 #	  every cache function raises 55000 with a hint while projection keeps
-#	  working; a backend killed with SIGKILL mid-workload makes the server
+#	  working and typed_cache.status says so; a backend killed with SIGKILL mid-workload makes the server
 #	  restart, and the cache comes back empty, consistent and working.
 #
 # Copyright (c) 2026, typed_cache authors
@@ -48,6 +48,12 @@ foreach my $call (
 		qr/ERROR:  55000: typed_cache shared-memory cache is not available.*HINT:  Add typed_cache to shared_preload_libraries/s,
 		"not preloaded: $call raises 55000 with a hint");
 }
+is( $plain->safe_psql(
+		'postgres',
+		'SELECT version, preloaded, num_nulls(used_bytes, capacity_bytes, shards, entries, hit_ratio, wal_invalidation) FROM typed_cache.status'
+	),
+	'1.3|f|6',
+	'not preloaded: typed_cache.status answers, preloaded false, the cache columns NULL');
 is( $plain->safe_psql(
 		'postgres', q{
 	CREATE TYPE pt AS (a int);
