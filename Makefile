@@ -11,6 +11,7 @@ OBJS = \
 	src/typed_cache.o \
 	src/project.o \
 	src/project_convert.o \
+	src/project_form.o \
 	src/registry.o \
 	src/cache.o \
 	src/cache_shard.o \
