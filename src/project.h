@@ -80,6 +80,7 @@ typedef struct TcConv
 	int32		basetypmod;
 	bool		is_domain;
 	bool		coerce;			/* accept what jsonb_populate_record does */
+	bool		fast;			/* no domain, no coercion: tc_convert_fast() */
 	char		typcategory;	/* of the base type */
 	void	   *domain_extra;	/* domain_check() cache */
 	MemoryContext mcxt;			/* where the plan lives */
@@ -252,6 +253,8 @@ extern bool tc_split_path(const char *path, char ***segs, int **lens,
 						  int *nsegs);
 
 /* project_convert.c */
+extern bool tc_convert_fast(const TcConv *conv, const JsonbValue *v,
+							Datum *result);
 extern Datum tc_convert_scalar(TcState *st, TcConv *conv, const JsonbValue *v);
 extern Datum tc_convert_via_input(TcState *st, TcConv *conv,
 								  const JsonbValue *v);

@@ -35,9 +35,12 @@
 # bench_coherence.sh) on the same documents; the two clusters alternate in
 # every round, in an order that flips every round.
 #
-# Ratios are medians of the per-round ratios (populate time / project time
-# of the same round: > 1 means project is faster; old/new: > 1 means the
-# new build is faster); times are medians in ms.  Figures only: nothing is
+# Times are the CPU time of the backend (from /proc/self/schedstat, so that
+# the time other processes take the pinned CPU from it does not count;
+# BENCH_CLOCK=wall: wall-clock time), medians in ms.  Ratios are medians of
+# the per-round ratios (populate time / project time of the same round:
+# > 1 means project is faster; old/new: > 1 means the new build is
+# faster), with their range over the rounds.  Figures only: nothing is
 # asserted.  The clusters are removed at exit.
 #
 # Usage (as root or as postgres, after make install):
@@ -47,7 +50,8 @@
 # Settings (defaults): NDOCS=1000000 (documents per set),
 # NDOCS_TYPES=500000, REPS=5, BENCH_CPU=1 (empty: no pinning),
 # BENCH_OLD_COMMIT (none), BENCH_OLD_SO (a prebuilt old typed_cache.so;
-# skips the build), BENCH_TYPES=yes (no: skip the per-type table).
+# skips the build), BENCH_TYPES=yes (no: skip the per-type table),
+# BENCH_CLOCK=cpu (or wall).
 # PG_CONFIG (or PGBIN, its bindir) selects the installation; default
 # Debian 12's PostgreSQL 15.
 #
@@ -91,6 +95,7 @@ if [ "$(id -u)" = 0 ]; then
 		NDOCS="${NDOCS:-}" NDOCS_TYPES="${NDOCS_TYPES:-}" REPS="${REPS:-}" \
 		BENCH_CPU="${BENCH_CPU-1}" BENCH_OLD_COMMIT="$old_commit" \
 		BENCH_OLD_SO="$old_so" BENCH_TYPES="${BENCH_TYPES:-}" \
+		BENCH_CLOCK="${BENCH_CLOCK:-}" \
 		BENCH_TMP="$tmp" "$tmp/$me"
 fi
 
@@ -99,6 +104,7 @@ NDOCS_TYPES=${NDOCS_TYPES:-500000}
 REPS=${REPS:-5}
 cpu=${BENCH_CPU-1}
 types_too=${BENCH_TYPES:-yes}
+clock=${BENCH_CLOCK:-cpu}
 bin=${PGBIN:-$("$PG_CONFIG" --bindir)}
 pkglib=$("$PG_CONFIG" --pkglibdir)
 share=$("$PG_CONFIG" --sharedir)
@@ -319,21 +325,34 @@ VACUUM ANALYZE w_docs;
 VACUUM ANALYZE tdocs;
 
 CREATE TABLE timing (side text, grp text, ord int, method text, round int,
-					 ms float8);
+					 wall_ms float8, cpu_ms float8);
 
--- Run q once and record its wall-clock time.
+-- The CPU time of this backend so far, in ns (NULL where Linux's
+-- /proc/self/schedstat is not there).
+CREATE FUNCTION cpu_ns() RETURNS bigint LANGUAGE plpgsql AS \$\$
+BEGIN
+	RETURN split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::bigint;
+EXCEPTION WHEN OTHERS THEN
+	RETURN NULL;
+END
+\$\$;
+
+-- Run q once and record its wall-clock and CPU times.
 CREATE FUNCTION timed(side text, grp text, ord int, method text, rnd int,
 					  q text)
 RETURNS void LANGUAGE plpgsql AS \$\$
 DECLARE
 	t0	timestamptz;
+	c0	bigint;
 	n	bigint;
 BEGIN
+	c0 := cpu_ns();
 	t0 := clock_timestamp();
 	EXECUTE q INTO n;
 	INSERT INTO timing
 	VALUES (side, grp, ord, method, rnd,
-			1000 * extract(epoch FROM clock_timestamp() - t0));
+			1000 * extract(epoch FROM clock_timestamp() - t0),
+			(cpu_ns() - c0) / 1e6);
 END
 \$\$;
 EOF
@@ -419,21 +438,24 @@ if [ -n "$old_commit" ]; then
 fi
 
 # the figures, as a view over the rounds of both sides
-psql_ new <<'EOF'
+psql_ new -v clock="$clock" <<'EOF'
 CREATE VIEW per_round AS
 SELECT t.side, t.grp, t.ord, t.round,
 	   max(ms) FILTER (WHERE method = 'project') AS project,
 	   max(ms) FILTER (WHERE method = 'populate') AS populate,
 	   max(ms) FILTER (WHERE method = 'hand') AS hand,
 	   max(ms) FILTER (WHERE method = 'scan') AS scan
-  FROM timing t GROUP BY t.side, t.grp, t.ord, t.round;
+  FROM (SELECT *, CASE WHEN :'clock' = 'cpu' THEN coalesce(cpu_ms, wall_ms)
+					   ELSE wall_ms END AS ms
+		  FROM timing) t
+ GROUP BY t.side, t.grp, t.ord, t.round;
 CREATE FUNCTION med(float8[]) RETURNS numeric LANGUAGE sql IMMUTABLE AS
 $$ SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY x)::numeric, 2)
 	 FROM unnest($1) x $$;
 EOF
 
 echo
-echo "medians over $REPS rounds: ms, and ratios of the same round" \
+echo "medians over $REPS rounds: $clock ms, and ratios of the same round" \
 	"(populate/project > 1: project is faster)"
 psql_ new -P footer=off <<'EOF'
 SELECT n.grp AS "set",
