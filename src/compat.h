@@ -72,18 +72,6 @@
 #define TC_TRANSAM_VARIABLES	ShmemVariableCache
 #endif
 
-/*
- * A hint to load the cache line at p (projection reads documents from
- * memory that is seldom in cache).  A no-op for other compilers.
- */
-#if defined(__GNUC__) || defined(__clang__)
-#define tc_prefetch(p) __builtin_prefetch(p)
-#else
-#define tc_prefetch(p) ((void) (p))
-#endif
-#define TC_CACHE_LINE		64
-#define TC_PREFETCH_BYTES	1024
-
 /* ---- memory statistics (src/memstats*.c) ---- */
 
 /* PostgreSQL 17 adds the Bump memory-context type. */

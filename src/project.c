@@ -1571,9 +1571,9 @@ project(PG_FUNCTION_ARGS)
 	 * The document is read key by key, value by value: ask for all of its
 	 * first cache lines at once rather than wait for each in turn.
 	 */
-	for (Size off = 0; off < Min(VARSIZE(doc), TC_PREFETCH_BYTES);
+	for (Size off = 0; off < Min(VARSIZE(doc), TC_DOC_PREFETCH);
 		 off += TC_CACHE_LINE)
-		tc_prefetch((char *) doc + off);
+		tc_doc_prefetch((char *) doc + off);
 	memset(&st, 0, offsetof(TcState, seg));
 	tc_root_value(doc, &root);
 	tc_check_object(&st, cc->conv, &root);

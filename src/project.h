@@ -46,6 +46,19 @@ extern void tc_check_composite(Oid typid);
 
 /* ---------- internals shared by project*.c and registry.c ---------- */
 
+/*
+ * A hint to load the cache line at p: project() asks for the first
+ * TC_DOC_PREFETCH bytes of a document at once (documents are seldom in
+ * cache).  A no-op for compilers without the builtin.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define tc_doc_prefetch(p) __builtin_prefetch((p), 0, 3)
+#else
+#define tc_doc_prefetch(p) ((void) (p))
+#endif
+#define TC_CACHE_LINE		64
+#define TC_DOC_PREFETCH		1024
+
 /* How a JSON value becomes a value of one SQL type. */
 typedef enum TcConvKind
 {
