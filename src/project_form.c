@@ -137,7 +137,7 @@ tc_form_direct(TcPlan *plan, const Datum *values, const bool *nulls,
 	Size		len;
 	char	   *mem;
 	char	   *data;
-	bits8	   *bits;
+	uint8	   *bits;
 	HeapTupleHeader td;
 	uint16		infomask;
 
@@ -210,7 +210,7 @@ tc_form_direct(TcPlan *plan, const Datum *values, const bool *nulls,
 		if (nulls[i])
 			continue;
 		if (hasnull)
-			bits[i >> 3] |= (bits8) (1 << (i & 7));
+			bits[i >> 3] |= (uint8) (1 << (i & 7));
 		if (textlen[i] >= 0)
 		{
 			n = textlen[i];
@@ -350,7 +350,7 @@ tc_form_text_array(TcConv *conv, const JsonbContainer *jc, TcArena *arena)
 	uint32		offset = 0;
 	ArrayType  *result;
 	char	   *p;
-	bits8	   *bitmap;
+	uint8	   *bitmap;
 
 	if (nelems == 0)
 		return (Datum) 0;
@@ -391,7 +391,7 @@ tc_form_text_array(TcConv *conv, const JsonbContainer *jc, TcArena *arena)
 	/* ARR_DATA_PTR() and ARR_NULLBITMAP() for one dimension */
 	p = (char *) result + (hasnulls ? dataoffset : ARR_OVERHEAD_NONULLS(1));
 	bitmap = hasnulls ?
-		(bits8 *) ((char *) result + sizeof(ArrayType) + 2 * sizeof(int)) :
+		(uint8 *) ((char *) result + sizeof(ArrayType) + 2 * sizeof(int)) :
 		NULL;
 
 	offset = 0;
@@ -405,7 +405,7 @@ tc_form_text_array(TcConv *conv, const JsonbContainer *jc, TcArena *arena)
 		if (!JBE_ISNULL(e))
 		{
 			if (bitmap)
-				bitmap[i >> 3] |= (bits8) (1 << (i & 7));
+				bitmap[i >> 3] |= (uint8) (1 << (i & 7));
 			n = next - offset;
 			SET_VARSIZE(p, VARHDRSZ + n);
 			memcpy(p + VARHDRSZ, base + offset, n);
