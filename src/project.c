@@ -17,8 +17,14 @@
  * An object is matched against its plan in one pass over its keys, which
  * jsonb stores sorted (shorter first, then bytewise): the plan keeps its
  * field keys sorted the same way and merges the two lists.  Values are read
- * straight from the container without an iterator.  Per-row memory lives in
- * a scratch context that is reset after every call.
+ * straight from the container without an iterator.  The common conversions
+ * (strings into text, integers, booleans, numerics, exact floats) are done
+ * inline; text fields are not copied into text datums but handed to the
+ * tuple former (project_form.c), which writes them from the document into
+ * the tuple.  Working arrays live on the stack and small intermediate
+ * results (nested objects, arrays) in a per-object arena on the stack, so
+ * that a typical row allocates nothing but its result; whatever else a row
+ * allocates goes into a scratch context reset after the call.
  *
  * Errors name the JSON path of the value at fault.  Conversion errors
  * raised by PostgreSQL's own functions (out of range, domain checks, input
