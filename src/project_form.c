@@ -301,7 +301,9 @@ tc_form_tuple(TcPlan *plan, Datum *values, bool *nulls, int32 *textlen,
 	{
 		if (!nulls[i] && textlen[i] >= 0)
 		{
-			values[i] = PointerGetDatum(cstring_to_text_with_len(DatumGetPointer(values[i]),
+			const char *str = DatumGetPointer(values[i]);
+
+			values[i] = PointerGetDatum(cstring_to_text_with_len(str,
 																 textlen[i]));
 			textlen[i] = -1;
 		}
