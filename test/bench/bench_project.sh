@@ -95,7 +95,7 @@ if [ "$(id -u)" = 0 ]; then
 		NDOCS="${NDOCS:-}" NDOCS_TYPES="${NDOCS_TYPES:-}" REPS="${REPS:-}" \
 		BENCH_CPU="${BENCH_CPU-1}" BENCH_OLD_COMMIT="$old_commit" \
 		BENCH_OLD_SO="$old_so" BENCH_TYPES="${BENCH_TYPES:-}" \
-		BENCH_CLOCK="${BENCH_CLOCK:-}" \
+		BENCH_CLOCK="${BENCH_CLOCK:-}" PGBIN="${PGBIN:-}" \
 		BENCH_TMP="$tmp" "$tmp/$me"
 fi
 
