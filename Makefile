@@ -11,6 +11,7 @@ OBJS = \
 	src/typed_cache.o \
 	src/project.o \
 	src/project_convert.o \
+	src/project_form.o \
 	src/registry.o \
 	src/cache.o \
 	src/cache_shard.o \
@@ -32,7 +33,7 @@ PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers $(EXTRA_WARNINGS)
 
 REGRESS = project_basic project_types project_errors project_options \
-	project_set project_invalidation project_differential \
+	project_set project_invalidation project_differential project_former \
 	cache_basic cache_typed cache_expiry cache_errors cache_database \
 	cache_memory \
 	memory_views memory_leak \

@@ -17,8 +17,14 @@
  * An object is matched against its plan in one pass over its keys, which
  * jsonb stores sorted (shorter first, then bytewise): the plan keeps its
  * field keys sorted the same way and merges the two lists.  Values are read
- * straight from the container without an iterator.  Per-row memory lives in
- * a scratch context that is reset after every call.
+ * straight from the container without an iterator.  The common conversions
+ * (strings into text, integers, booleans, numerics, exact floats) are done
+ * inline; text fields are not copied into text datums but handed to the
+ * tuple former (project_form.c), which writes them from the document into
+ * the tuple.  Working arrays live on the stack and small intermediate
+ * results (nested objects, arrays) in a per-object arena on the stack, so
+ * that a typical row allocates nothing but its result; whatever else a row
+ * allocates goes into a scratch context reset after the call.
  *
  * Errors name the JSON path of the value at fault.  Conversion errors
  * raised by PostgreSQL's own functions (out of range, domain checks, input
@@ -39,6 +45,7 @@
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "port/pg_bswap.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -301,6 +308,7 @@ tc_build_conv(TcConv *c, Oid typid, int32 typmod, bool coerce, List **deps,
 		c->baseioparam = c->typioparam;
 	}
 	get_type_category_preferred(c->basetypid, &c->typcategory, &preferred);
+	c->fast = (!c->is_domain && !coerce);
 
 	switch (c->basetypid)
 	{
@@ -517,6 +525,7 @@ tc_build_plan(Oid typid, const TcTypeOptions *opts)
 	plan->keys = palloc0(sizeof(TcKey) * Max(tupdesc->natts, 1));
 	plan->pathfields = palloc0(sizeof(int) * Max(tupdesc->natts, 1));
 	plan->deprelids = list_make1_oid(plan->typrelid);
+	tc_layout_build(plan);
 
 	/* every option must name a live attribute */
 	for (int o = 0; o < opts->nfields; o++)
@@ -572,6 +581,8 @@ tc_build_plan(Oid typid, const TcTypeOptions *opts)
 
 		tc_build_conv(&f->conv, att->atttypid, att->atttypmod, coerce,
 					  &plan->deprelids, InvalidOid);
+		f->direct_text = (f->conv.kind == TC_TEXT && !f->conv.is_domain &&
+						  !f->conv.coerce && f->npath == 0);
 
 		if (f->npath > 0)
 		{
@@ -995,31 +1006,98 @@ tc_resolve_path(TcState *st, TcField *f, const JsonbContainer *jc,
 	return true;
 }
 
-#define TC_STACK_KEYS 64
+#define TC_STACK_KEYS 64		/* JSON keys per object on the stack */
+#define TC_STACK_ATTS 32		/* attributes per object on the stack */
+#define TC_ARENA_SIZE 1024		/* bytes of small results per object */
+
+/*
+ * tc_keys_cmp
+ *		tc_key_cmp() without folding, inline: the merge walk calls it once
+ *		or twice per JSON key.  Keys of equal length are compared a word at
+ *		a time (in big-endian order, which is bytewise order), without the
+ *		branch per byte that keys differing at varying places mispredict.
+ */
+static inline int
+tc_keys_cmp(const char *a, int alen, const char *b, int blen)
+{
+	if (alen != blen)
+		return alen < blen ? -1 : 1;
+	while (alen >= (int) sizeof(uint64))
+	{
+		uint64		x;
+		uint64		y;
+
+		memcpy(&x, a, sizeof(x));
+		memcpy(&y, b, sizeof(y));
+		if (x != y)
+			return pg_ntoh64(x) < pg_ntoh64(y) ? -1 : 1;
+		a += sizeof(uint64);
+		b += sizeof(uint64);
+		alen -= sizeof(uint64);
+	}
+	if (alen >= (int) sizeof(uint32))
+	{
+		uint32		x;
+		uint32		y;
+
+		memcpy(&x, a, sizeof(x));
+		memcpy(&y, b, sizeof(y));
+		if (x != y)
+			return pg_ntoh32(x) < pg_ntoh32(y) ? -1 : 1;
+		a += sizeof(uint32);
+		b += sizeof(uint32);
+		alen -= sizeof(uint32);
+	}
+	for (int i = 0; i < alen; i++)
+	{
+		if (a[i] != b[i])
+			return (unsigned char) a[i] < (unsigned char) b[i] ? -1 : 1;
+	}
+	return 0;
+}
 
 /*
  * tc_convert_object
- *		Project the object jc with plan into a composite Datum, allocated in
- *		CurrentMemoryContext.
+ *		Project the object jc with plan into a composite Datum: in the
+ *		arena of the enclosing object if it has room, else in
+ *		CurrentMemoryContext (st->tuplecxt for the outermost object).
+ *		Working arrays are on the stack up to TC_STACK_ATTS attributes and
+ *		TC_STACK_KEYS keys.
  */
 static Datum
 tc_convert_object(TcState *st, TcPlan *plan, const JsonbContainer *jc)
 {
 	int			npairs = JsonContainerSize(jc);
 	const char *base = (const char *) &jc->children[npairs * 2];
-	Datum	   *values;
-	bool	   *nulls;
+	int			natts = plan->natts;
+	int			nfields = plan->nfields;
+	Datum		values_buf[TC_STACK_ATTS];
+	bool		nulls_buf[TC_STACK_ATTS];
+	int32		textlen_buf[TC_STACK_ATTS];
+	int			fieldkey_buf[TC_STACK_ATTS];
+	JsonbValue	fieldval_buf[TC_STACK_ATTS];
 	int			keyfield_buf[TC_STACK_KEYS];
-	int		   *keyfield;		/* per JSON key: field index, or -1 */
 	bool		exact_buf[TC_STACK_KEYS];
+	union
+	{
+		char		data[TC_ARENA_SIZE];
+		double		force_align_d;
+		int64		force_align_i64;
+	}			arena_buf;
+	TcArena		arena;
+	TcArena    *outer_arena = st->arena;
+	Datum	   *values = values_buf;
+	bool	   *nulls = nulls_buf;
+	int32	   *textlen = textlen_buf;
+	int		   *fieldkey = fieldkey_buf;	/* per field: JSON key, or -1 */
+	JsonbValue *fieldval = fieldval_buf;
+	int		   *keyfield = keyfield_buf;	/* per JSON key: field, or -1 */
 	bool	   *exact = exact_buf;
-	int		   *fieldkey;		/* per field: JSON key index, or -1 */
-	JsonbValue *fieldval;
 	uint32		offset = 0;
 	int			j = 0;
 	int			maxkey = -1;
 	int			depth = st->depth;
-	HeapTuple	tuple;
+	Datum		result;
 	MemoryContext formcxt = st->tuplecxt;
 
 	/* only the outermost object is formed in the caller's context */
@@ -1027,28 +1105,23 @@ tc_convert_object(TcState *st, TcPlan *plan, const JsonbContainer *jc)
 	check_stack_depth();
 	CHECK_FOR_INTERRUPTS();
 
+	if (natts > TC_STACK_ATTS)
 	{
-		/* one allocation for the per-object arrays */
-		char	   *mem = palloc(MAXALIGN(sizeof(JsonbValue) * (plan->nfields + 1)) +
-								 MAXALIGN(sizeof(Datum) * plan->natts) +
-								 MAXALIGN(sizeof(int) * (plan->nfields + 1)) +
-								 plan->natts);
-
-		fieldval = (JsonbValue *) mem;
-		mem += MAXALIGN(sizeof(JsonbValue) * (plan->nfields + 1));
-		values = (Datum *) mem;
-		mem += MAXALIGN(sizeof(Datum) * plan->natts);
-		fieldkey = (int *) mem;
-		mem += MAXALIGN(sizeof(int) * (plan->nfields + 1));
-		nulls = (bool *) mem;
+		values = palloc(sizeof(Datum) * natts);
+		nulls = palloc(sizeof(bool) * natts);
+		textlen = palloc(sizeof(int32) * natts);
+		fieldkey = palloc(sizeof(int) * natts);
+		fieldval = palloc(sizeof(JsonbValue) * natts);
 	}
-	keyfield = npairs <= TC_STACK_KEYS ? keyfield_buf : palloc(sizeof(int) * npairs);
 	if (npairs > TC_STACK_KEYS)
+	{
+		keyfield = palloc(sizeof(int) * npairs);
 		exact = palloc(sizeof(bool) * npairs);
-	for (int i = 0; i < plan->nfields; i++)
+	}
+	for (int i = 0; i < nfields; i++)
 		fieldkey[i] = -1;
-	for (int i = 0; i < plan->natts; i++)
-		nulls[i] = true;
+	memset(nulls, true, sizeof(bool) * natts);
+	memset(textlen, -1, sizeof(int32) * natts);
 
 	/* One pass over the keys, merged with the plan's sorted keys. */
 	for (int i = 0; i < npairs; i++)
@@ -1067,8 +1140,8 @@ tc_convert_object(TcState *st, TcPlan *plan, const JsonbContainer *jc)
 		{
 			while (j < plan->nkeys)
 			{
-				int			cmp = tc_key_cmp(key, keylen, plan->keys[j].key,
-											 plan->keys[j].keylen, false);
+				int			cmp = tc_keys_cmp(key, keylen, plan->keys[j].key,
+											  plan->keys[j].keylen);
 
 				if (cmp < 0)
 					break;
@@ -1136,7 +1209,10 @@ tc_convert_object(TcState *st, TcPlan *plan, const JsonbContainer *jc)
 		offset = next;
 	}
 
-	for (int i = 0; i < plan->nfields; i++)
+	arena.next = arena_buf.data;
+	arena.end = arena_buf.data + TC_ARENA_SIZE;
+	st->arena = &arena;
+	for (int i = 0; i < nfields; i++)
 	{
 		TcField    *f = &plan->fields[i];
 		int			attno = f->attno;
@@ -1156,6 +1232,21 @@ tc_convert_object(TcState *st, TcPlan *plan, const JsonbContainer *jc)
 				values[attno] = tc_missing(st, plan, f, &nulls[attno]);
 			}
 		}
+		else if (fieldkey[i] >= 0 && f->direct_text &&
+				 fieldval[i].type == jbvString)
+		{
+			/* the former copies the string from the document */
+			values[attno] = PointerGetDatum(fieldval[i].val.string.val);
+			textlen[attno] = fieldval[i].val.string.len;
+			nulls[attno] = false;
+			continue;
+		}
+		else if (fieldkey[i] >= 0 && f->conv.fast &&
+				 tc_convert_fast(&f->conv, &fieldval[i], &values[attno]))
+		{
+			nulls[attno] = false;
+			continue;
+		}
 		else
 		{
 			tc_path_push_key(st, f->key, f->keylen);
@@ -1167,17 +1258,14 @@ tc_convert_object(TcState *st, TcPlan *plan, const JsonbContainer *jc)
 		}
 		st->depth = depth;
 	}
+	st->arena = outer_arena;
 
 	if (formcxt)
-	{
-		MemoryContext oldcxt = MemoryContextSwitchTo(formcxt);
-
-		tuple = heap_form_tuple(plan->tupdesc, values, nulls);
-		MemoryContextSwitchTo(oldcxt);
-	}
+		result = tc_form_tuple(plan, values, nulls, textlen, formcxt, NULL);
 	else
-		tuple = heap_form_tuple(plan->tupdesc, values, nulls);
-	return HeapTupleGetDatum(tuple);
+		result = tc_form_tuple(plan, values, nulls, textlen,
+							   CurrentMemoryContext, outer_arena);
+	return result;
 }
 
 /*
@@ -1233,6 +1321,12 @@ tc_fill_array(TcState *st, TcConv *conv, const JsonbContainer *jc, int level,
 			tc_fill_array(st, conv, v.val.binary.data, level + 1, ndims, dims,
 						  elems, enulls, n);
 		}
+		else if (conv->elem->fast &&
+				 tc_convert_fast(conv->elem, &v, &elems[*n]))
+		{
+			enulls[*n] = false;
+			(*n)++;
+		}
 		else
 		{
 			elems[*n] = tc_convert(st, conv->elem, &v, &enulls[*n]);
@@ -1261,6 +1355,15 @@ tc_convert_array(TcState *st, TcConv *conv, const JsonbContainer *jc)
 	bool	   *enulls;
 	int			n = 0;
 	Oid			elemtype = conv->elem->typid;
+
+	if (conv->elem->kind == TC_TEXT && !conv->elem->is_domain &&
+		!conv->elem->coerce)
+	{
+		Datum		result = tc_form_text_array(conv, jc, st->arena);
+
+		if (result != (Datum) 0)
+			return result;
+	}
 
 	dims[0] = JsonContainerSize(cur);
 	lbs[0] = 1;
@@ -1428,24 +1531,23 @@ static TcCallCache *
 tc_call_cache(TcCallCache **slot, FunctionCallInfo fcinfo, MemoryContext mcxt)
 {
 	TcCallCache *cc = *slot;
-	Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, 1);
 
+	if (likely(cc != NULL && cc->conv != NULL &&
+			   cc->generation == tc_generation))
+		return cc;
 	if (cc == NULL)
 	{
 		cc = MemoryContextAllocZero(mcxt, sizeof(TcCallCache));
 		cc->scratch = AllocSetContextCreate(mcxt,
 											"typed_cache projection",
 											ALLOCSET_DEFAULT_SIZES);
+		/* the argument's type is that of an expression: it never changes */
+		cc->typid = get_fn_expr_argtype(fcinfo->flinfo, 1);
 		*slot = cc;
 	}
-	if (cc->conv == NULL || cc->typid != typid ||
-		cc->generation != tc_generation)
-	{
-		cc->conv = NULL;
-		cc->conv = tc_get_conv(typid);
-		cc->typid = typid;
-		cc->generation = tc_generation;
-	}
+	cc->conv = NULL;
+	cc->conv = tc_get_conv(cc->typid);
+	cc->generation = tc_generation;
 	return cc;
 }
 
@@ -1470,12 +1572,22 @@ project(PG_FUNCTION_ARGS)
 
 	MemoryContextSwitchTo(cc->scratch);
 	doc = PG_GETARG_JSONB_P(0);
+
+	/*
+	 * The document is read key by key, value by value: ask for all of its
+	 * first cache lines at once rather than wait for each in turn.
+	 */
+	for (Size off = 0; off < Min(VARSIZE(doc), TC_DOC_PREFETCH);
+		 off += TC_CACHE_LINE)
+		tc_doc_prefetch((char *) doc + off);
 	memset(&st, 0, offsetof(TcState, seg));
 	tc_root_value(doc, &root);
 	tc_check_object(&st, cc->conv, &root);
 	result = tc_project_value(&st, cc->conv, &root, &isnull, callercxt);
 	MemoryContextSwitchTo(callercxt);
-	MemoryContextReset(cc->scratch);
+	/* most calls allocate nothing there: save the call then */
+	if (!cc->scratch->isReset || cc->scratch->firstchild != NULL)
+		MemoryContextReset(cc->scratch);
 
 	if (isnull)
 		PG_RETURN_NULL();

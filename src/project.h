@@ -46,6 +46,19 @@ extern void tc_check_composite(Oid typid);
 
 /* ---------- internals shared by project*.c and registry.c ---------- */
 
+/*
+ * A hint to load the cache line at p: project() asks for the first
+ * TC_DOC_PREFETCH bytes of a document at once (documents are seldom in
+ * cache).  A no-op for compilers without the builtin.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define tc_doc_prefetch(p) __builtin_prefetch((p), 0, 3)
+#else
+#define tc_doc_prefetch(p) ((void) (p))
+#endif
+#define TC_CACHE_LINE		64
+#define TC_DOC_PREFETCH		1024
+
 /* How a JSON value becomes a value of one SQL type. */
 typedef enum TcConvKind
 {
@@ -80,6 +93,7 @@ typedef struct TcConv
 	int32		basetypmod;
 	bool		is_domain;
 	bool		coerce;			/* accept what jsonb_populate_record does */
+	bool		fast;			/* no domain, no coercion: tc_convert_fast() */
 	char		typcategory;	/* of the base type */
 	void	   *domain_extra;	/* domain_check() cache */
 	MemoryContext mcxt;			/* where the plan lives */
@@ -121,6 +135,7 @@ typedef struct TcField
 	char	   *pathtext;		/* the path as registered, for messages */
 	bool		required;
 	Jsonb	   *defval;			/* default when the key is missing */
+	bool		direct_text;	/* a JSON string is written as is */
 	TcConv		conv;
 } TcField;
 
@@ -139,6 +154,23 @@ typedef struct TcKey
 	int			field;			/* index into fields, or -1: a path's head */
 } TcKey;
 
+/* Physical layout of one attribute, for the tuple former. */
+typedef struct TcAttLayout
+{
+	int16		attlen;
+	uint8		alignby;		/* 1, 2, 4 or 8 */
+	bool		byval;
+	bool		packable;		/* varlena that may get a 1-byte header */
+} TcAttLayout;
+
+/* What the tuple former of a plan is trusted with (project_form.c). */
+typedef enum TcFormer
+{
+	TC_FORMER_UNCHECKED,		/* compare the next tuple to heap_form_tuple */
+	TC_FORMER_OK,
+	TC_FORMER_OFF				/* heap_form_tuple only */
+} TcFormer;
+
 typedef struct TcPlan
 {
 	Oid			typid;			/* the composite type */
@@ -155,7 +187,20 @@ typedef struct TcPlan
 	TcNaming	naming;
 	bool		registered;
 	List	   *deprelids;		/* relids whose change invalidates this */
+	TcAttLayout *layout;		/* per attribute, natts of them */
+	char	   *header;			/* SizeofHeapTupleHeader template bytes */
+	TcFormer	former;
 } TcPlan;
+
+/*
+ * Room for small results (nested objects, arrays) that live until the
+ * object being converted is formed: a buffer on that object's stack frame.
+ */
+typedef struct TcArena
+{
+	char	   *next;
+	char	   *end;
+} TcArena;
 
 /* Options of a registration, parsed (registry.c). */
 typedef struct TcFieldOptions
@@ -202,6 +247,7 @@ typedef struct TcState
 	const TcConv *cur_conv;		/* lives in the plan */
 	bool		own_error;		/* the error carries its path already */
 	MemoryContext tuplecxt;		/* where to form the outermost tuple */
+	TcArena    *arena;			/* of the object being converted, or NULL */
 	TcPathSeg	seg[TC_MAX_DEPTH];
 } TcState;
 
@@ -220,6 +266,8 @@ extern bool tc_split_path(const char *path, char ***segs, int **lens,
 						  int *nsegs);
 
 /* project_convert.c */
+extern bool tc_convert_fast(const TcConv *conv, const JsonbValue *v,
+							Datum *result);
 extern Datum tc_convert_scalar(TcState *st, TcConv *conv, const JsonbValue *v);
 extern Datum tc_convert_via_input(TcState *st, TcConv *conv,
 								  const JsonbValue *v);
@@ -229,6 +277,14 @@ extern void tc_fill_value(const JsonbContainer *jc, int index,
 TC_NORETURN extern void tc_mismatch_error(TcState *st,
 										  const TcConv *conv,
 										  const JsonbValue *v);
+
+/* project_form.c */
+extern void *tc_alloc0(TcArena *arena, Size size);
+extern void tc_layout_build(TcPlan *plan);
+extern Datum tc_form_tuple(TcPlan *plan, Datum *values, bool *nulls,
+						   int32 *textlen, MemoryContext cxt, TcArena *arena);
+extern Datum tc_form_text_array(TcConv *conv, const JsonbContainer *jc,
+								TcArena *arena);
 
 /* registry.c */
 extern bool tc_lookup_registration(Oid typid, TcTypeOptions *opts);

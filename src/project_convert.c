@@ -75,7 +75,7 @@ typedef struct TcNumeric
  * tc_numeric_decode
  *		Split a numeric into sign, weight, display scale and digits.
  */
-static void
+static pg_attribute_always_inline void
 tc_numeric_decode(Numeric num, TcNumeric *out)
 {
 	const char *data = VARDATA_ANY(num);
@@ -123,7 +123,7 @@ typedef enum TcIntResult
  *		Convert a JSON number written without a fractional part into int64.
  *		1.0 counts as a fraction (as int4in("1.0") fails); 1e3 does not.
  */
-static TcIntResult
+static inline TcIntResult
 tc_numeric_to_int64(Numeric num, int64 *result)
 {
 	TcNumeric	n;
@@ -626,6 +626,70 @@ tc_string_datum(const JsonbValue *v)
 {
 	return PointerGetDatum(cstring_to_text_with_len(v->val.string.val,
 													v->val.string.len));
+}
+
+/*
+ * tc_convert_fast
+ *		The common conversions of tc_convert_scalar(), for a conversion
+ *		without domain or coercion (conv->fast): integers, booleans,
+ *		numerics without typmod and floats that convert exactly.  Returns
+ *		false, having done nothing, for anything else and for every value
+ *		that would raise an error: the general path deals with those.
+ */
+bool
+tc_convert_fast(const TcConv *conv, const JsonbValue *v, Datum *result)
+{
+	int64		i64;
+	double		d;
+	float4		f4;
+
+	switch (conv->kind)
+	{
+		case TC_INT4:
+			if (v->type != jbvNumeric ||
+				tc_numeric_to_int64(v->val.numeric, &i64) != TC_INT_OK ||
+				i64 < PG_INT32_MIN || i64 > PG_INT32_MAX)
+				return false;
+			*result = Int32GetDatum((int32) i64);
+			return true;
+		case TC_INT8:
+			if (v->type != jbvNumeric ||
+				tc_numeric_to_int64(v->val.numeric, &i64) != TC_INT_OK)
+				return false;
+			*result = Int64GetDatum(i64);
+			return true;
+		case TC_INT2:
+			if (v->type != jbvNumeric ||
+				tc_numeric_to_int64(v->val.numeric, &i64) != TC_INT_OK ||
+				i64 < PG_INT16_MIN || i64 > PG_INT16_MAX)
+				return false;
+			*result = Int16GetDatum((int16) i64);
+			return true;
+		case TC_BOOL:
+			if (v->type != jbvBool)
+				return false;
+			*result = BoolGetDatum(v->val.boolean);
+			return true;
+		case TC_NUMERIC:
+			if (v->type != jbvNumeric || conv->basetypmod >= 0)
+				return false;
+			*result = NumericGetDatum(v->val.numeric);
+			return true;
+		case TC_FLOAT8:
+			if (v->type != jbvNumeric ||
+				!tc_numeric_to_float8_exact(v->val.numeric, &d))
+				return false;
+			*result = Float8GetDatum(d);
+			return true;
+		case TC_FLOAT4:
+			if (v->type != jbvNumeric ||
+				!tc_numeric_to_float4_exact(v->val.numeric, &f4))
+				return false;
+			*result = Float4GetDatum(f4);
+			return true;
+		default:
+			return false;
+	}
 }
 
 /*
