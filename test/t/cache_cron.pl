@@ -24,7 +24,7 @@ my $node = PostgreSQL::Test::Cluster->new('cache_cron');
 
 # pg_cron comes from Debian's packages: Debian 12's for 15, Debian 13's for
 # 17; there is none for 18 (its source could not be downloaded) or 19 (see
-# README, "Other PostgreSQL versions").  Without pg_cron there is nothing
+# docs/contributing.md, "Other PostgreSQL versions").  Without pg_cron there is nothing
 # to schedule with: skip, saying why, rather than fail.
 my $pkglibdir = $node->config_data('--pkglibdir');
 plan skip_all => 'pg_cron is not installed for PostgreSQL '
