@@ -395,4 +395,46 @@ foreach my $k (1 .. $rows)
 }
 pass('bare delegated calls agree with the rows');
 
+# --- docs/citus.md: its examples, read from the page and run in order on
+# a clean slate; a statement followed by "-- value" must return that value
+# (", " between columns)
+c(q{
+DROP FUNCTION kv_v(int), kv_nf(int), kv_aside(int), kv_count(int), kv_w(int);
+DROP TABLE kv, cache_tags;
+});
+open(my $doc, '<', 'docs/citus.md') or die "docs/citus.md: $!";
+my ($in, @blocks) = (0);
+while (my $line = <$doc>)
+{
+	if ($line =~ /^```plpgsql/) { $in = 1; push @blocks, []; next; }
+	if ($in && $line =~ /^```/) { $in = 0; next; }
+	push @{ $blocks[-1] }, $line if $in;
+}
+close $doc;
+cmp_ok(scalar(@blocks), '>=', 4, 'docs/citus.md: its examples were found');
+my ($checked, $i) = (0, 0);
+foreach my $block (@blocks)
+{
+	$i++;
+	my $sql = '';
+	foreach my $line (@$block)
+	{
+		if ($line =~ /^(.*;)\s*--\s*([-\d]+(?:, [-\d]+)*)(?:\s|$)/)
+		{
+			my ($stmt, $want) = ($1, $2);
+			c($sql) if $sql =~ /\S/;
+			$sql = '';
+			$want =~ s/, /|/g;
+			is(c($stmt), $want, "docs/citus.md example $i: $stmt");
+			$checked++;
+		}
+		else
+		{
+			$sql .= $line;
+		}
+	}
+	c($sql) if $sql =~ /\S/;
+}
+cmp_ok($checked, '>=', 5, "docs/citus.md: $checked results checked");
+
 done_testing();
