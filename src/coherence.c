@@ -948,14 +948,20 @@ tc_own_apply(XactEvent event)
 	}
 	else
 	{
+		/*
+		 * Every tag of the database: its tags slot, not the slots listed
+		 * before the escalation, which other databases' tags share (the
+		 * deleted keys' slots follow).
+		 */
 		if (tc_all_slots_level > 0)
 			tc_slot_commit_step(&tc_my_db->tags, event);
-		for (int i = 0; i < tc_nown; i++)
-		{
-			tc_slot_commit_step(&tc_coh_slots[tc_own_slots[i].slot], event);
-			if (event == XACT_EVENT_COMMIT)
-				tc_cache_count_invalidations(tc_own_slots[i].slot, 1);
-		}
+		else
+			for (int i = 0; i < tc_nown; i++)
+			{
+				tc_slot_commit_step(&tc_coh_slots[tc_own_slots[i].slot], event);
+				if (event == XACT_EVENT_COMMIT)
+					tc_cache_count_invalidations(tc_own_slots[i].slot, 1);
+			}
 		for (int i = 0; i < tc_nown_deletes; i++)
 		{
 			TcOwnDelete *d = &tc_own_deletes[i];
