@@ -518,6 +518,28 @@ tc_slot_ok(TcFillGuard *g, TcTagSlot *slot)
 }
 
 /*
+ * tc_floor_value
+ *		A floor of fills that the first fill to ask sets to the next
+ *		transaction id; until then it holds unset.  Lock-free: of fills
+ *		asking at once, one sets it and the others read its value.
+ */
+static uint64
+tc_floor_value(pg_atomic_uint64 *floor, uint64 unset)
+{
+	uint64		cur = pg_atomic_read_u64(floor);
+
+	if (cur == unset)
+	{
+		uint64		next = U64FromFullTransactionId(ReadNextFullTransactionId());
+
+		/* a failed exchange leaves the value that was set in cur */
+		if (pg_atomic_compare_exchange_u64(floor, &cur, next))
+			cur = next;
+	}
+	return cur;
+}
+
+/*
  * tc_standby_floor_ok
  *		On a hot standby, a fill must also come from a snapshot in which
  *		every transaction that was running when the standby started is
@@ -531,16 +553,8 @@ tc_slot_ok(TcFillGuard *g, TcTagSlot *slot)
 static bool
 tc_standby_floor_ok(TcFillGuard *g)
 {
-	uint64		floor = pg_atomic_read_u64(&tc_coh->standby_floor);
+	uint64		floor = tc_floor_value(&tc_coh->standby_floor, 0);
 
-	if (floor == 0)
-	{
-		uint64		next = U64FromFullTransactionId(ReadNextFullTransactionId());
-
-		if (pg_atomic_compare_exchange_u64(&tc_coh->standby_floor, &floor,
-										   next))
-			floor = next;
-	}
 	tc_fill_guard_xmin(g);
 	/* the floor was not assigned yet: xmin may equal it */
 	return floor <= g->xmin;
@@ -562,14 +576,7 @@ tc_restart_floor_ok(TcFillGuard *g)
 
 	if (floor == 0)
 		return true;
-	if (floor == TC_FLOOR_AT_FIRST_FILL)
-	{
-		uint64		next = U64FromFullTransactionId(ReadNextFullTransactionId());
-
-		if (pg_atomic_compare_exchange_u64(&tc_coh->restart_floor, &floor,
-										   next))
-			floor = next;
-	}
+	floor = tc_floor_value(&tc_coh->restart_floor, TC_FLOOR_AT_FIRST_FILL);
 	tc_fill_guard_xmin(g);
 	/* a floor set just now may equal xmin */
 	if (g->xmin < floor)
