@@ -18,8 +18,8 @@ OBJS = \
 	src/coherence.o \
 	src/coherence_citus.o \
 	src/coherence_wal.o \
-	src/fetch.o \
-	src/invalidate_trigger.o \
+	src/cache_fetch.o \
+	src/coherence_trigger.o \
 	src/memstats.o \
 	src/memstats_contexts.o \
 	src/memstats_convergence.o

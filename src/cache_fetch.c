@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * fetch.c
+ * cache_fetch.c
  *	  typed_cache.fetch(): read a key, or compute it with a query while
  *	  other backends that want the same key wait for the result.
  *
@@ -27,7 +27,7 @@
  * Copyright (c) 2026, typed_cache authors
  *
  * IDENTIFICATION
- *	  src/fetch.c
+ *	  src/cache_fetch.c
  *
  *-------------------------------------------------------------------------
  */

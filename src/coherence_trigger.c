@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * invalidate_trigger.c
+ * coherence_trigger.c
  *	  typed_cache.invalidate_trigger(): a trigger function that invalidates
  *	  tags built from the changed rows.
  *
@@ -42,7 +42,7 @@
  * Copyright (c) 2026, typed_cache authors
  *
  * IDENTIFICATION
- *	  src/invalidate_trigger.c
+ *	  src/coherence_trigger.c
  *
  *-------------------------------------------------------------------------
  */
