@@ -13,7 +13,7 @@ OBJS = \
 	src/project_convert.o \
 	src/project_form.o \
 	src/registry.o \
-	src/cache.o \
+	src/cache_store.o \
 	src/cache_shard.o \
 	src/coherence.o \
 	src/coherence_citus.o \
