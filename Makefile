@@ -15,7 +15,7 @@ OBJS = \
 	src/registry.o \
 	src/cache_store.o \
 	src/cache_shard.o \
-	src/coherence.o \
+	src/coherence_commit.o \
 	src/coherence_citus.o \
 	src/coherence_wal.o \
 	src/cache_fetch.o \
