@@ -389,3 +389,45 @@ tc_wal_identify(uint8 info)
 	}
 	return NULL;
 }
+
+/*
+ * tc_replay_all_tags
+ *		A replayed invalidation of every tag of database dbid (a transaction
+ *		past TC_MAX_OWN_SLOTS slots): its tags slot, counted as an
+ *		escalation.  Cannot fail.
+ */
+void
+tc_replay_all_tags(Oid dbid, uint64 fxid)
+{
+	tc_slot_replay(&tc_db_slot(dbid)->tags, fxid);
+	pg_atomic_fetch_add_u64(&tc_coh->escalations, 1);
+}
+
+/*
+ * tc_replay_database
+ *		A replayed escalated invalidation: database dbid's tags and keys
+ *		slots, then every entry of it.  With no database (a record too short
+ *		to name one), every slot of the server.  Cannot fail.
+ */
+void
+tc_replay_database(Oid dbid, uint64 fxid)
+{
+	if (dbid == InvalidOid)
+	{
+		for (uint32 s = 0; s < tc_coh->nslots; s++)
+			tc_slot_replay(&tc_coh_slots[s], fxid);
+		for (uint32 i = 0; i <= TC_DB_SLOTS; i++)
+		{
+			tc_slot_replay(&tc_coh_dbs[i].tags, fxid);
+			tc_slot_replay(&tc_coh_dbs[i].keys, fxid);
+		}
+		for (uint32 sh = 0; sh < tc_cache_nshards(); sh++)
+			tc_slot_replay(tc_cache_key_summary(sh), fxid);
+	}
+	else
+	{
+		tc_slot_replay(&tc_db_slot(dbid)->keys, fxid);
+		tc_replay_all_tags(dbid, fxid);
+	}
+	tc_cache_clear_database(dbid);
+}
