@@ -14,8 +14,14 @@ OBJS = \
 	src/project_form.o \
 	src/registry.o \
 	src/cache_store.o \
+	src/cache_xact.o \
+	src/cache_sql.o \
+	src/cache_views.o \
 	src/cache_shard.o \
 	src/coherence_commit.o \
+	src/coherence_fill.o \
+	src/coherence_own.o \
+	src/coherence_slots.o \
 	src/coherence_citus.o \
 	src/coherence_wal.o \
 	src/cache_fetch.o \

@@ -21,7 +21,7 @@
  *
  * The query runs through SPI as the calling user; it must be one statement
  * (checked before anything runs) that returns one row of one jsonb column.  Its result is stored like a put() whose lease is
- * the miss (coherence.c): refused if an invalidation of the key or its tags
+ * the miss (coherence_fill.c): refused if an invalidation of the key or its tags
  * committed after the miss or while the query ran.
  *
  * Copyright (c) 2026, typed_cache authors
@@ -40,6 +40,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/condition_variable.h"
+#include "storage/ipc.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
@@ -48,7 +49,9 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "cache.h"
+#include "cache_fetch.h"
+#include "cache_store.h"
+#include "cache_xact.h"
 #include "compat.h"
 
 /* Flight entries, a power of two. */
@@ -86,10 +89,20 @@ PG_FUNCTION_INFO_V1(tc_fetch);
  * tc_fetch_shmem_size
  *		Bytes of shared memory for the flights.
  */
-Size
+static Size
 tc_fetch_shmem_size(void)
 {
 	return mul_size(TC_FLIGHTS, sizeof(TcFlight));
+}
+
+/*
+ * tc_fetch_shmem_request
+ *		Reserve the flights (typed_cache.c's shmem_request_hook).
+ */
+void
+tc_fetch_shmem_request(void)
+{
+	RequestAddinShmemSpace(tc_fetch_shmem_size());
 }
 
 /*
@@ -157,7 +170,7 @@ tc_fetch_release_held(int level)
  *		A transaction or subtransaction that ends with flights still held
  *		(an error or cancel in the query) releases them.
  */
-static void
+void
 tc_fetch_xact_callback(XactEvent event, void *arg)
 {
 	if (tc_nheld > 0 && (event == XACT_EVENT_ABORT ||
@@ -168,7 +181,7 @@ tc_fetch_xact_callback(XactEvent event, void *arg)
 		tc_fetch_release_held(0);
 }
 
-static void
+void
 tc_fetch_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						  SubTransactionId parentSubid, void *arg)
 {
@@ -178,7 +191,7 @@ tc_fetch_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 
 /*
  * tc_fetch_init
- *		Define typed_cache.fill_timeout and register the callbacks.
+ *		Define typed_cache.fill_timeout.  Called from _PG_init().
  */
 void
 tc_fetch_init(void)
@@ -193,8 +206,6 @@ tc_fetch_init(void)
 							PGC_USERSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
-	RegisterXactCallback(tc_fetch_xact_callback, NULL);
-	RegisterSubXactCallback(tc_fetch_subxact_callback, NULL);
 }
 
 /*

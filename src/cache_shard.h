@@ -34,7 +34,7 @@
 #include "datatype/timestamp.h"
 #include "port/atomics.h"
 
-#include "coherence.h"
+#include "coherence_slots.h"
 
 /* Largest value of an entry's CLOCK usage counter (2 bits). */
 #define TC_USAGE_MAX		3
@@ -57,7 +57,7 @@
  * A cache entry, stored at the start of an allocated block.  After the
  * header come, for an entry with tags, the invalidation sequence number at
  * its fill (uint64) and the slots of its tags (uint32 each; see
- * coherence.c); then the key bytes, the tags' text (each NUL-terminated)
+ * coherence_slots.h); then the key bytes, the tags' text (each NUL-terminated)
  * and the value (a complete jsonb varlena).  The first field doubles as the
  * allocator's block header.
  */

@@ -1,66 +1,43 @@
 /*-------------------------------------------------------------------------
  *
- * cache.c
- *	  Shared-memory sharded cache with TTL: GUCs, shared memory set-up and
- *	  the SQL-callable functions of the typed_cache.put/get family.
+ * cache_sql.c
+ *	  The SQL-callable functions of the typed_cache.put/get family: put, get
+ *	  (jsonb and typed), get_many, delete, touch, ttl, evict_expired, clear
+ *	  and invalidate.
  *
- * The cache is one shared-memory region of exactly typed_cache.memory
- * bytes, requested at start-up and split into typed_cache.shards shards (a
- * power of two).  A key's hash, seeded with the current database's OID so
- * that databases never see each other's keys, picks the shard (high bits)
- * and the bucket within it (low bits).  Each shard has its own LWLock from
- * the named tranche "typed_cache"; no operation takes more than one shard
- * lock at a time and there is no global lock.  The data structures of a
- * shard (index, allocator, CLOCK eviction) live in cache_shard.c.
- *
- * Locking discipline: reads (get, get_many, ttl, the views) take the shard
- * lock in LW_SHARED and only store to atomic fields.  Writers take it in
- * LW_EXCLUSIVE.  While a lock is held we never palloc, never call anything
- * that can raise an error and never leave a structure half-updated: values
- * are copied into backend memory reserved before the lock was taken (if
- * the reservation turns out too small, the lock is released, a larger
- * buffer allocated and the lookup repeated), and all argument checks,
- * detoasting and schema-on-write validation happen before a writer locks.
+ * Locking discipline (see cache_store.c): reads take the shard lock in
+ * LW_SHARED and only store to atomic fields; writers take it in
+ * LW_EXCLUSIVE; nothing allocates or raises while a lock is held.
  *
  * Copyright (c) 2026, typed_cache authors
  *
  * IDENTIFICATION
- *	  src/cache.c
+ *	  src/cache_sql.c
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <limits.h>
-
 #include "access/xact.h"
-#include "catalog/objectaccess.h"
-#include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
-#include "common/int.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "port/pg_bitutils.h"
-#include "storage/ipc.h"
 #include "storage/lwlock.h"
-#include "storage/shmem.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/jsonb.h"
-#include "utils/memutils.h"
 #include "utils/pg_lsn.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "cache.h"
 #include "cache_shard.h"
-#include "coherence.h"
+#include "cache_store.h"
+#include "cache_xact.h"
+#include "coherence_own.h"
+#include "coherence_slots.h"
 #include "project.h"
-#include "typed_cache.h"
 
 PG_FUNCTION_INFO_V1(tc_cache_put);
 PG_FUNCTION_INFO_V1(tc_cache_get);
@@ -77,7 +54,7 @@ PG_FUNCTION_INFO_V1(tc_cache_clear);
  *		typed_cache.put(key, value, ttl, type, tags): store a copy of value
  *		under key, replacing any previous entry, and return value.  A type
  *		makes the value validated by projection before it is stored.  The
- *		fill is guarded (coherence.c): one that may be older than a
+ *		fill is guarded (coherence_fill.c): one that may be older than a
  *		committed invalidation of its key or tags is not stored.  Inside a
  *		transaction block with typed_cache.transactional_put on, it is
  *		stored when the transaction commits.
@@ -403,12 +380,9 @@ tc_cache_delete(PG_FUNCTION_ARGS)
 	now = GetCurrentTimestamp();
 
 	/* this transaction's own pending put of the key counts as live */
-	if (tc_npending_puts > 0 && tc_pending_find(&k) != NULL)
-	{
+	if (tc_pending_kill(&k))
 		live = true;
-		tc_pending_kill(&k);
-	}
-	/* again at commit, and the key's fills are guarded (coherence.c) */
+	/* again at commit, and the key's fills are guarded (coherence_fill.c) */
 	tc_coh_key(&k, &ck);
 	tc_pending_delete(&ck);
 
@@ -609,16 +583,11 @@ tc_cache_evict_expired(PG_FUNCTION_ARGS)
 Datum
 tc_cache_clear(PG_FUNCTION_ARGS)
 {
-	uint64		own = 0;
+	uint64		own;
 
 	tc_require_cache();
 	/* this transaction's own pending puts go too, and count */
-	for (int i = 0; i < tc_npending_puts; i++)
-		if (tc_pending_puts[i].killed == 0)
-		{
-			tc_pending_puts[i].killed = GetCurrentTransactionNestLevel();
-			own++;
-		}
+	own = tc_pending_kill_all();
 	PG_RETURN_INT64((int64) (own + tc_sweep_database(MyDatabaseId, true)));
 }
 

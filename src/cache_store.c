@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
- * cache.c
- *	  Shared-memory sharded cache with TTL: GUCs, shared memory set-up and
- *	  the SQL-callable functions of the typed_cache.put/get family.
+ * cache_store.c
+ *	  The cache's shared memory: settings, the region and its shards, keys,
+ *	  and storing, deleting and sweeping entries under the shard locks.
  *
  * The cache is one shared-memory region of exactly typed_cache.memory
  * bytes, requested at start-up and split into typed_cache.shards shards (a
@@ -11,7 +11,9 @@
  * and the bucket within it (low bits).  Each shard has its own LWLock from
  * the named tranche "typed_cache"; no operation takes more than one shard
  * lock at a time and there is no global lock.  The data structures of a
- * shard (index, allocator, CLOCK eviction) live in cache_shard.c.
+ * shard (index, allocator, CLOCK eviction) live in cache_shard.c; the
+ * transactional layer above this one is cache_xact.c, the SQL functions
+ * cache_sql.c and the views cache_views.c.
  *
  * Locking discipline: reads (get, get_many, ttl, the views) take the shard
  * lock in LW_SHARED and only store to atomic fields.  Writers take it in
@@ -25,7 +27,7 @@
  * Copyright (c) 2026, typed_cache authors
  *
  * IDENTIFICATION
- *	  src/cache.c
+ *	  src/cache_store.c
  *
  *-------------------------------------------------------------------------
  */
@@ -56,11 +58,10 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "cache.h"
 #include "cache_shard.h"
-#include "coherence.h"
-#include "project.h"
-#include "typed_cache.h"
+#include "cache_store.h"
+#include "coherence_fill.h"
+#include "coherence_slots.h"
 
 /* Name of the shared-memory region and of the LWLock tranche. */
 #define TC_CACHE_NAME			"typed_cache"
@@ -72,37 +73,17 @@
 /* Longest key, in bytes. */
 #define TC_MAX_KEY_BYTES		8192
 
-/* Bucket chains visited per exclusive lock hold by clear/evict_expired. */
-#define TC_BATCH_BUCKETS		256
-
-/* Shared header of the cache region; the shards follow. */
-typedef struct TcCache
-{
-	uint32		nshards;
-	uint32		shard_bits;		/* log2(nshards) */
-	Size		shard_bytes;	/* bytes per shard, a cache-line multiple */
-	Size		shards_off;		/* offset of shard 0 from the header */
-} TcCache;
-
 /* GUCs */
 static int	tc_memory_kb = 64 * 1024;
 static int	tc_shards = 16;
 static int	tc_default_ttl = 0;
-static int	tc_max_value_kb = 1024;
-static bool tc_transactional_put = true;
 
 /* Shared state, attached in every process by the startup hook. */
-static TcCache *tc_cache = NULL;
-static LWLockPadded *tc_locks = NULL;
-
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-static object_access_hook_type prev_object_access_hook = NULL;
+TcCache    *tc_cache = NULL;
+LWLockPadded *tc_locks = NULL;
 
 /* Databases dropped by the current transaction (in TopTransactionContext). */
 static List *tc_dropped_databases = NIL;
-
-static uint64 tc_sweep_database(Oid dbid, bool interruptible);
 
 /*
  * tc_region_size
@@ -241,19 +222,17 @@ tc_require_setting(const char *name, const char *text, int flags, int actual)
 
 /*
  * tc_cache_shmem_request
- *		shmem_request_hook: reserve the region and one LWLock per shard.
+ *		Reserve the region and one LWLock per shard (typed_cache.c's
+ *		shmem_request_hook).
  *		typed_cache.memory and typed_cache.shards are only checked together
  *		here, once both are final (a check hook cannot rely on the order in
  *		which the configuration file sets them): each shard must get between
  *		64kB and 2GB, or the server does not start.
  */
-static void
+void
 tc_cache_shmem_request(void)
 {
 	Size		per;
-
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
 
 	per = tc_shard_bytes_for(tc_region_size(), tc_shards);
 	if (per < TC_MIN_SHARD_BYTES || per > TC_MAX_SHARD_BYTES)
@@ -265,36 +244,21 @@ tc_cache_shmem_request(void)
 				 errhint("Change typed_cache.memory or typed_cache.shards.")));
 
 	RequestAddinShmemSpace(tc_region_size());
-	RequestAddinShmemSpace(tc_coherence_shmem_size());
-	RequestAddinShmemSpace(tc_fetch_shmem_size());
 	RequestNamedLWLockTranche(TC_CACHE_NAME, tc_shards);
 }
 
-/*
- * tc_shard
- *		Shard number i of the region.
- */
-TcShard *
-tc_shard(uint32 i)
-{
-	return (TcShard *) ((char *) tc_cache + tc_cache->shards_off +
-						(Size) i * tc_cache->shard_bytes);
-}
 
 /*
  * tc_cache_shmem_startup
- *		shmem_startup_hook: create (or, after a crash restart, re-create) the
- *		region, with every shard empty.
+ *		Create (or, after a crash restart, re-create) the region, with every
+ *		shard empty, or attach it (typed_cache.c's shmem_startup_hook, which
+ *		holds AddinShmemInitLock).
  */
-static void
+void
 tc_cache_shmem_startup(void)
 {
 	bool		found;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	tc_cache = ShmemInitStruct(TC_CACHE_NAME, tc_region_size(), &found);
 	tc_locks = GetNamedLWLockTranche(TC_CACHE_NAME);
 	if (!found)
@@ -310,13 +274,10 @@ tc_cache_shmem_startup(void)
 		for (i = 0; i < tc_cache->nshards; i++)
 			tc_shard_init(tc_shard(i), tc_cache->shard_bytes);
 	}
-	tc_coherence_shmem_startup();
-	tc_fetch_shmem_startup();
-	LWLockRelease(AddinShmemInitLock);
 }
 
 /*
- * tc_object_access
+ * tc_cache_object_access
  *		Keep the cache's database scoping true across the life of databases.
  *		Keys are scoped by database OID, and a dropped database's OID can be
  *		given to a later one, so:
@@ -327,14 +288,11 @@ tc_cache_shmem_startup(void)
  *		  commits, which gives their memory back at once.  Doing it at
  *		  commit means a DROP DATABASE that fails (for example because the
  *		  database is in use) leaves the cache alone.
+ *		Called by typed_cache.c's object_access_hook.
  */
-static void
-tc_object_access(ObjectAccessType access, Oid classId, Oid objectId,
-				 int subId, void *arg)
+void
+tc_cache_object_access(ObjectAccessType access, Oid classId, Oid objectId)
 {
-	if (prev_object_access_hook)
-		prev_object_access_hook(access, classId, objectId, subId, arg);
-
 	if (classId != DatabaseRelationId || tc_cache == NULL)
 		return;
 	if (access == OAT_POST_CREATE)
@@ -353,7 +311,7 @@ tc_object_access(ObjectAccessType access, Oid classId, Oid objectId,
  *		At commit, remove the entries of the databases the transaction
  *		dropped; at abort, forget them.  Nothing here can raise an error.
  */
-static void
+void
 tc_cache_xact_callback(XactEvent event, void *arg)
 {
 	ListCell   *lc;
@@ -380,8 +338,9 @@ tc_cache_xact_callback(XactEvent event, void *arg)
 
 /*
  * tc_cache_init
- *		Called from _PG_init(): define the cache's GUCs and, when the library
- *		is being preloaded, install the shared-memory hooks.
+ *		Define the settings of the cache's shared memory and of expiry
+ *		(typed_cache.memory and typed_cache.shards only when the library is
+ *		being preloaded).  Called from _PG_init().
  */
 void
 tc_cache_init(void)
@@ -399,30 +358,6 @@ tc_cache_init(void)
 							PGC_USERSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
-
-	DefineCustomIntVariable("typed_cache.max_value_size",
-							gettext_noop("Largest jsonb value the cache accepts; larger ones are refused."),
-							NULL,
-							&tc_max_value_kb,
-							1024,
-							1,
-							1024 * 1024,
-							PGC_SUSET,
-							GUC_UNIT_KB,
-							NULL, NULL, NULL);
-
-	DefineCustomBoolVariable("typed_cache.transactional_put",
-							 gettext_noop("Inside a transaction block, put() takes effect when the transaction commits."),
-							 gettext_noop("The transaction itself sees its puts at once; a rollback discards them."),
-							 &tc_transactional_put,
-							 true,
-							 PGC_USERSET,
-							 0,
-							 NULL, NULL, NULL);
-
-	/* fetch's callbacks run after coherence's: flights end after puts */
-	tc_fetch_init();
-	tc_coherence_init();
 
 	/*
 	 * Sizes of shared memory only exist when the library is preloaded;
@@ -460,14 +395,6 @@ tc_cache_init(void)
 	tc_require_setting("typed_cache.memory", memory_setting, GUC_UNIT_KB,
 					   tc_memory_kb);
 	tc_require_setting("typed_cache.shards", shards_setting, 0, tc_shards);
-
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = tc_cache_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = tc_cache_shmem_startup;
-	prev_object_access_hook = object_access_hook;
-	object_access_hook = tc_object_access;
-	RegisterXactCallback(tc_cache_xact_callback, NULL);
 }
 
 /*
@@ -543,15 +470,6 @@ tc_key_cstring(const TcCacheKey *k)
 	return pnstrdup(k->data, k->len);
 }
 
-/*
- * tc_shard_lock
- *		The LWLock of shard i.
- */
-static inline LWLock *
-tc_shard_lock(uint32 i)
-{
-	return &tc_locks[i].lock;
-}
 
 /*
  * tc_expiry
@@ -559,7 +477,7 @@ tc_shard_lock(uint32 i)
  *		typed_cache.default_ttl).  Rejects ttl <= 0 and expiry times that do
  *		not fit in a timestamp.
  */
-static TimestampTz
+TimestampTz
 tc_expiry(Interval *ttl, TimestampTz now)
 {
 	int64		usec;
@@ -597,56 +515,9 @@ tc_expiry(Interval *ttl, TimestampTz now)
 	return result;
 }
 
-/*
- * tc_entry_live
- *		True if the entry is neither expired nor invalidated through one of
- *		its tags (see coherence.c).  Safe under the shard lock.
- */
-static inline bool
-tc_entry_live(TcEntry *e, TimestampTz now)
-{
-	return !tc_entry_expired(e, now) &&
-		(e->ntags == 0 ||
-		 tc_entry_tags_valid(TcEntryFillSeq(e), TcEntrySlots(e), e->ntags));
-}
 
-/*
- * tc_note_read
- *		Record a hit on an entry: raise its CLOCK usage counter (a relaxed
- *		store: a lost update only costs a little recency) and its hit count.
- *		Safe under the shared lock.
- */
-static inline void
-tc_note_read(TcEntry *e)
-{
-	uint32		usage = pg_atomic_read_u32(&e->usage);
 
-	if (usage < TC_USAGE_MAX)
-		pg_atomic_write_u32(&e->usage, usage + 1);
-	pg_atomic_fetch_add_u32(&e->hits, 1);
-}
 
-/*
- * tc_coh_key
- *		The coherence module's view of a key.
- */
-static inline void
-tc_coh_key(const TcCacheKey *k, TcCohKey *ck)
-{
-	ck->data = k->data;
-	ck->len = k->len;
-	ck->hash = k->hash;
-	ck->shard = k->shard;
-}
-
-/* The tags of a put, checked. */
-typedef struct TcTags
-{
-	int			n;
-	uint32		slots[TC_MAX_TAGS];
-	char	   *text;			/* each NUL-terminated, one after another */
-	uint16		bytes;
-} TcTags;
 
 /*
  * tc_store
@@ -658,7 +529,7 @@ typedef struct TcTags
  *		tc_key_fill_state; at commit, guard->xmin was set when the put was
  *		made).  now is the caller's current time.
  */
-static bool
+bool
 tc_store(const TcCacheKey *k, Size blocksize, Jsonb *value, Oid typid,
 		 TimestampTz expires_at, const TcTags *tags, TcFillGuard *guard,
 		 uint32 keyslot, TimestampTz now)
@@ -814,7 +685,7 @@ tc_cache_count_invalidations(uint32 slot, uint64 n)
  *		for interrupts between batches only when interruptible (not at
  *		commit).
  */
-static uint64
+uint64
 tc_sweep_database(Oid dbid, bool interruptible)
 {
 	uint64		total = 0;

@@ -1,66 +1,42 @@
 /*-------------------------------------------------------------------------
  *
- * cache.c
- *	  Shared-memory sharded cache with TTL: GUCs, shared memory set-up and
- *	  the SQL-callable functions of the typed_cache.put/get family.
+ * cache_views.c
+ *	  The cache's views: typed_cache.stats, shard_stats, stats_reset(),
+ *	  cache_entries and cache_memory.
  *
- * The cache is one shared-memory region of exactly typed_cache.memory
- * bytes, requested at start-up and split into typed_cache.shards shards (a
- * power of two).  A key's hash, seeded with the current database's OID so
- * that databases never see each other's keys, picks the shard (high bits)
- * and the bucket within it (low bits).  Each shard has its own LWLock from
- * the named tranche "typed_cache"; no operation takes more than one shard
- * lock at a time and there is no global lock.  The data structures of a
- * shard (index, allocator, CLOCK eviction) live in cache_shard.c.
- *
- * Locking discipline: reads (get, get_many, ttl, the views) take the shard
- * lock in LW_SHARED and only store to atomic fields.  Writers take it in
- * LW_EXCLUSIVE.  While a lock is held we never palloc, never call anything
- * that can raise an error and never leave a structure half-updated: values
- * are copied into backend memory reserved before the lock was taken (if
- * the reservation turns out too small, the lock is released, a larger
- * buffer allocated and the lookup repeated), and all argument checks,
- * detoasting and schema-on-write validation happen before a writer locks.
+ * Each reads one shard at a time under its shared lock (the entries and the
+ * memory views TC_BATCH_BUCKETS bucket chains at a time), copying what it
+ * needs into backend memory reserved before the lock.
  *
  * Copyright (c) 2026, typed_cache authors
  *
  * IDENTIFICATION
- *	  src/cache.c
+ *	  src/cache_views.c
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <limits.h>
-
 #include "access/xact.h"
-#include "catalog/objectaccess.h"
-#include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
-#include "common/int.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "port/pg_bitutils.h"
-#include "storage/ipc.h"
 #include "storage/lwlock.h"
-#include "storage/shmem.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/jsonb.h"
-#include "utils/memutils.h"
 #include "utils/pg_lsn.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "cache.h"
 #include "cache_shard.h"
-#include "coherence.h"
+#include "cache_store.h"
+#include "cache_xact.h"
+#include "coherence_own.h"
+#include "coherence_slots.h"
 #include "project.h"
-#include "typed_cache.h"
 
 PG_FUNCTION_INFO_V1(tc_cache_stats);
 PG_FUNCTION_INFO_V1(tc_cache_shard_stats);

@@ -1,66 +1,47 @@
 /*-------------------------------------------------------------------------
  *
- * cache.c
- *	  Shared-memory sharded cache with TTL: GUCs, shared memory set-up and
- *	  the SQL-callable functions of the typed_cache.put/get family.
+ * cache_xact.c
+ *	  The transaction-local layer of the cache: put and lookup as the SQL
+ *	  functions and fetch run them, puts kept until commit
+ *	  (typed_cache.transactional_put), what this transaction's own puts and
+ *	  deletes make of a read, and the invalidation operations, which record
+ *	  an invalidation (coherence_own.c) and kill the pending puts it
+ *	  concerns.
  *
- * The cache is one shared-memory region of exactly typed_cache.memory
- * bytes, requested at start-up and split into typed_cache.shards shards (a
- * power of two).  A key's hash, seeded with the current database's OID so
- * that databases never see each other's keys, picks the shard (high bits)
- * and the bucket within it (low bits).  Each shard has its own LWLock from
- * the named tranche "typed_cache"; no operation takes more than one shard
- * lock at a time and there is no global lock.  The data structures of a
- * shard (index, allocator, CLOCK eviction) live in cache_shard.c.
- *
- * Locking discipline: reads (get, get_many, ttl, the views) take the shard
- * lock in LW_SHARED and only store to atomic fields.  Writers take it in
- * LW_EXCLUSIVE.  While a lock is held we never palloc, never call anything
- * that can raise an error and never leave a structure half-updated: values
- * are copied into backend memory reserved before the lock was taken (if
- * the reservation turns out too small, the lock is released, a larger
- * buffer allocated and the lookup repeated), and all argument checks,
- * detoasting and schema-on-write validation happen before a writer locks.
+ * A transaction's pending puts are bounded by the bytes their entries will
+ * take (64 MB; a put past the bound becomes a delete of its key), with an
+ * open-addressing index by key and a bitmap of the tag slots they carry.
+ * Invalidating a slot kills the pending puts that carry it and deletes
+ * their keys, which invalidates the keys' slots: the operations recurse
+ * (with check_stack_depth()).
  *
  * Copyright (c) 2026, typed_cache authors
  *
  * IDENTIFICATION
- *	  src/cache.c
+ *	  src/cache_xact.c
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <limits.h>
-
 #include "access/xact.h"
-#include "catalog/objectaccess.h"
-#include "catalog/pg_database.h"
-#include "catalog/pg_type.h"
-#include "common/hashfn.h"
-#include "common/int.h"
-#include "fmgr.h"
-#include "funcapi.h"
+#include "access/xlog.h"
 #include "miscadmin.h"
-#include "port/pg_bitutils.h"
-#include "storage/ipc.h"
-#include "storage/lwlock.h"
-#include "storage/shmem.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-#include "utils/jsonb.h"
 #include "utils/memutils.h"
-#include "utils/pg_lsn.h"
-#include "utils/syscache.h"
-#include "utils/timestamp.h"
-#include "utils/tuplestore.h"
 
-#include "cache.h"
 #include "cache_shard.h"
-#include "coherence.h"
+#include "cache_store.h"
+#include "cache_xact.h"
+#include "coherence_fill.h"
+#include "coherence_own.h"
+#include "coherence_slots.h"
 #include "project.h"
-#include "typed_cache.h"
+
+/* GUCs */
+static int	tc_max_value_kb = 1024;
+static bool tc_transactional_put = true;
 
 /* Size of the last value copied out: first guess for the next one. */
 static Size tc_copy_hint = 256;
@@ -73,6 +54,35 @@ static Size tc_copy_hint = 256;
  */
 static MemoryContext tc_put_scratch = NULL;
 static int	tc_put_depth = 0;
+
+/*
+ * tc_cache_xact_init
+ *		Define the settings of puts: typed_cache.max_value_size and
+ *		typed_cache.transactional_put.  Called from _PG_init().
+ */
+void
+tc_cache_xact_init(void)
+{
+	DefineCustomIntVariable("typed_cache.max_value_size",
+							gettext_noop("Largest jsonb value the cache accepts; larger ones are refused."),
+							NULL,
+							&tc_max_value_kb,
+							1024,
+							1,
+							1024 * 1024,
+							PGC_SUSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("typed_cache.transactional_put",
+							 gettext_noop("Inside a transaction block, put() takes effect when the transaction commits."),
+							 gettext_noop("The transaction itself sees its puts at once; a rollback discards them."),
+							 &tc_transactional_put,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+}
 
 /*
  * tc_parse_tags
@@ -125,25 +135,6 @@ tc_parse_tags(ArrayType *arr, TcTags *t)
 	t->bytes = (uint16) bytes;
 }
 
-/* A put kept until its transaction commits (typed_cache.transactional_put). */
-typedef struct TcPendingPut
-{
-	TcCacheKey	k;				/* k.data points into this struct's copy */
-	Size		blocksize;
-	Jsonb	   *value;
-	Oid			typid;
-	TimestampTz expires_at;
-	TcTags		tags;
-	TcFillGuard guard;
-	uint32		keyslot;
-	bool		drop;			/* slots this transaction invalidated */
-	int			killed;			/* 0: live; > 0: replaced, deleted or
-								 * invalidated at that nesting level (a
-								 * rollback to it revives the put); -1:
-								 * rolled back */
-	int			level;
-	int			prev;			/* the older put of the same key, or -1 */
-} TcPendingPut;
 
 /*
  * A transaction's pending puts are bounded by the bytes their entries will
@@ -159,8 +150,8 @@ typedef struct TcPendingPut
  * TopTransactionContext; and a bitmap of the tag slots they carry, so that
  * an invalidation finds at once that none of them is concerned.
  */
-static TcPendingPut *tc_pending_puts = NULL;
-static int	tc_npending_puts = 0;
+TcPendingPut *tc_pending_puts = NULL;
+int			tc_npending_puts = 0;
 static int	tc_pending_cap = 0;
 static Size tc_pending_bytes = 0;
 static int32 *tc_pending_index = NULL;
@@ -246,17 +237,41 @@ tc_pending_grow(void)
 /*
  * tc_pending_kill
  *		A later put or a delete of k in this transaction replaces its
- *		pending puts.
+ *		pending puts.  Returns true if it had a live one.
  */
-static void
+bool
 tc_pending_kill(const TcCacheKey *k)
 {
 	TcPendingPut *p;
+	bool		killed = false;
 
 	if (tc_npending_puts == 0)
-		return;
+		return false;
 	while ((p = tc_pending_find(k)) != NULL)
+	{
 		p->killed = GetCurrentTransactionNestLevel();
+		killed = true;
+	}
+	return killed;
+}
+
+/*
+ * tc_pending_kill_all
+ *		clear() removes this transaction's pending puts too.  Returns how
+ *		many were live.
+ */
+uint64
+tc_pending_kill_all(void)
+{
+	uint64		n = 0;
+
+	for (int i = 0; i < tc_npending_puts; i++)
+		if (tc_pending_puts[i].killed == 0)
+		{
+			tc_pending_puts[i].killed = GetCurrentTransactionNestLevel();
+			n++;
+		}
+	return n;
 }
 
 /*
@@ -299,20 +314,13 @@ tc_cache_pending_kill_slot(uint32 slot)
 	}
 }
 
-/* What this transaction itself did to a key. */
-typedef enum TcOwnState
-{
-	TC_OWN_NONE,				/* nothing: read the shared cache */
-	TC_OWN_PUT,					/* a live pending put (*p) */
-	TC_OWN_DELETED				/* deleted, invalidated or expired */
-} TcOwnState;
 
 /*
  * tc_own_state
  *		Whether this transaction's own pending put or delete of k decides a
  *		read of k.
  */
-static TcOwnState
+TcOwnState
 tc_own_state(const TcCacheKey *k, TimestampTz now, TcPendingPut **p)
 {
 	TcCohKey	ck;
@@ -534,7 +542,7 @@ tc_lookup_copy(const TcCacheKey *k, Oid *typid)
 			LWLockRelease(lock);
 			pg_atomic_fetch_add_u64(&shard->stats.misses, 1);
 			pfree(buf);
-			/* the miss is a lease for a put of this key (coherence.c) */
+			/* the miss is a lease for a put of this key (coherence_fill.c) */
 			tc_coh_key(k, &ck);
 			tc_lease_note(&ck);
 			return NULL;
@@ -738,7 +746,8 @@ tc_put_value(const TcCacheKey *kp, Jsonb *value, Interval *ttl, Oid typid,
 /*
  * tc_invalidate_slot
  *		Invalidate slot for this transaction now and for everyone at commit
- *		(see the file header).
+ *		(see coherence_slots.h): this transaction's own earlier puts with
+ *		the tag are invalidated too.
  */
 void
 tc_invalidate_slot(uint32 slot)
@@ -751,34 +760,9 @@ tc_invalidate_slot(uint32 slot)
 		return;
 	}
 	tc_own_begin();
-	/* this transaction's own earlier puts with the tag are invalidated too */
 	tc_cache_pending_kill_slot(slot);
-	if (tc_all_slots_level > 0 ||
-		(tc_own_bitmap[slot >> 3] & (1 << (slot & 7))))
-		return;
-	if (tc_nown >= TC_MAX_OWN_SLOTS)
-	{
-		/*
-		 * Bounded (memory here, the WAL record, the work at commit): past
-		 * this many slots the transaction invalidates every tag of its
-		 * database (its database's tags slot), which costs the same
-		 * whatever the size of the cache.  Deleted keys are still listed,
-		 * and their key slots invalidated one by one.
-		 */
-		tc_all_slots_level = GetCurrentTransactionNestLevel();
+	if (tc_own_add_slot(slot))
 		tc_cache_pending_kill_slot(TC_SLOTS_TAGGED);
-		return;
-	}
-	if (tc_nown == tc_own_cap)
-	{
-		tc_own_cap *= 2;
-		tc_own_slots = repalloc(tc_own_slots, sizeof(TcOwnSlot) * tc_own_cap);
-	}
-	tc_own_slots[tc_nown].slot = slot;
-	tc_own_slots[tc_nown].level = GetCurrentTransactionNestLevel();
-	tc_nown++;
-	tc_own_bitmap[slot >> 3] |= (1 << (slot & 7));
-	tc_own_pending = true;
 }
 
 /*
@@ -791,10 +775,7 @@ tc_invalidate_database(void)
 {
 	tc_own_begin();
 	tc_cache_pending_kill_slot(TC_SLOTS_ALL);
-	if (tc_escalated_level == 0 ||
-		GetCurrentTransactionNestLevel() < tc_escalated_level)
-		tc_escalated_level = GetCurrentTransactionNestLevel();
-	tc_own_pending = true;
+	tc_own_add_database();
 }
 
 /*
@@ -805,33 +786,10 @@ tc_invalidate_database(void)
 void
 tc_pending_delete(const TcCohKey *k)
 {
-	TcOwnDelete *d;
-	uint32		keyslot = tc_key_slot(k->hash);
-
 	tc_lease_forget(k);
-	tc_invalidate_slot(keyslot);
-	if (tc_escalated_level > 0 || RecoveryInProgress())
+	tc_invalidate_slot(tc_key_slot(k->hash));
+	if (RecoveryInProgress())
 		return;
-	/* past TC_MAX_OWN_SLOTS, the key's fills are still this one's to refuse */
-	if (!(tc_own_bitmap[keyslot >> 3] & (1 << (keyslot & 7))))
-	{
-		tc_own_bitmap[keyslot >> 3] |= (1 << (keyslot & 7));
-		tc_bitmap_unlisted = true;
-	}
-	if (tc_nown_deletes >= TC_MAX_PENDING_DELETES)
-	{
+	if (!tc_own_add_delete(k))
 		tc_invalidate_database();
-		return;
-	}
-	if (tc_own_deletes == NULL)
-		tc_own_deletes = MemoryContextAlloc(TopTransactionContext,
-											sizeof(TcOwnDelete) *
-											TC_MAX_PENDING_DELETES);
-	d = &tc_own_deletes[tc_nown_deletes++];
-	d->key = MemoryContextAlloc(TopTransactionContext, k->len);
-	memcpy(d->key, k->data, k->len);
-	d->len = k->len;
-	d->hash = k->hash;
-	d->shard = k->shard;
-	d->level = GetCurrentTransactionNestLevel();
 }

@@ -39,7 +39,7 @@
  *
  * DDL.  With Citus loaded, a ProcessUtility hook invalidates, in the
  * transaction doing it (so at its commit or PREPARE, with the horizons of
- * coherence.c), what the typed_cache.invalidate_trigger() triggers of a
+ * coherence_fill.c), what the typed_cache.invalidate_trigger() triggers of a
  * table name, when the table is truncated (Citus truncates each shard on
  * its node, where no TRUNCATE trigger fires), dropped (the source of a
  * shard move, a dropped shard) or given such a trigger (a new shard, the
@@ -77,8 +77,11 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-#include "cache.h"
-#include "coherence.h"
+#include "cache_store.h"
+#include "cache_xact.h"
+#include "coherence_citus.h"
+#include "coherence_own.h"
+#include "coherence_slots.h"
 
 /*
  * Citus's AllowedDistributionColumn (distributed/transaction_management.h,
@@ -98,14 +101,11 @@ static int	tc_citus_loaded = -1;
 /* Citus's flag, or NULL if its symbol was not found. */
 static TcCitusAllowedColumn *tc_citus_allowed = NULL;
 
-/* This transaction ran a distributed plan outside a forced delegation. */
-bool		tc_citus_distributed = false;
-
 /* GUC */
 static bool tc_citus_ddl = true;
 
-static ExecutorStart_hook_type prev_executor_start = NULL;
-static ProcessUtility_hook_type prev_process_utility = NULL;
+/* Citus is loaded or listed in shared_preload_libraries (tc_citus_init). */
+static bool tc_citus_watching = false;
 
 /*
  * tc_citus_present
@@ -227,7 +227,7 @@ tc_plan_reads_remote(Plan *plan, bool forced)
  *		Mark the transaction when a plan with a Citus custom scan that may
  *		read other nodes starts.
  */
-static void
+void
 tc_citus_executor_start(QueryDesc *queryDesc, int eflags)
 {
 	if (!tc_citus_distributed && tc_citus_present() &&
@@ -245,17 +245,13 @@ tc_citus_executor_start(QueryDesc *queryDesc, int eflags)
 		if (remote)
 			tc_citus_distributed = true;
 	}
-	if (prev_executor_start)
-		prev_executor_start(queryDesc, eflags);
-	else
-		standard_ExecutorStart(queryDesc, eflags);
 }
 
 /*
  * tc_citus_xact_callback
  *		A transaction's end clears its mark.
  */
-static void
+void
 tc_citus_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
@@ -409,25 +405,22 @@ tc_citus_utility_after(Node *stmt, Oid fnoid)
 }
 
 /*
- * tc_citus_process_utility
- *		ProcessUtility hook: with Citus loaded, TRUNCATE, DROP TABLE and
- *		CREATE TRIGGER of tables carrying invalidate_trigger invalidate.
+ * tc_citus_utility_begin
+ *		Before a utility statement (typed_cache.c's ProcessUtility hook):
+ *		with Citus loaded, TRUNCATE, DROP TABLE and CREATE TRIGGER of tables
+ *		carrying invalidate_trigger invalidate.  Returns the trigger
+ *		function to watch, for tc_citus_utility_end, or InvalidOid.
  */
-static void
-tc_citus_process_utility(PlannedStmt *pstmt, const char *queryString,
-						 bool readOnlyTree, ProcessUtilityContext context,
-						 ParamListInfo params, QueryEnvironment *queryEnv,
-						 DestReceiver *dest, QueryCompletion *qc)
+Oid
+tc_citus_utility_begin(PlannedStmt *pstmt)
 {
 	Node	   *stmt = pstmt->utilityStmt;
 	Oid			fnoid = InvalidOid;
-	bool		watch;
 
-	watch = tc_citus_ddl && IsTransactionState() &&
+	if (tc_citus_watching && tc_citus_ddl && IsTransactionState() &&
 		(IsA(stmt, TruncateStmt) || IsA(stmt, DropStmt) ||
 		 IsA(stmt, CreateTrigStmt)) &&
-		tc_citus_present();
-	if (watch && tc_coh != NULL)
+		tc_citus_present() && tc_coh != NULL)
 	{
 		fnoid = tc_invalidate_trigger_oid();
 		if (OidIsValid(fnoid))
@@ -436,23 +429,28 @@ tc_citus_process_utility(PlannedStmt *pstmt, const char *queryString,
 			tc_citus_utility_before(stmt, fnoid);
 		}
 	}
-	if (prev_process_utility)
-		prev_process_utility(pstmt, queryString, readOnlyTree, context,
-							 params, queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-								params, queryEnv, dest, qc);
-	if (watch && tc_coh != NULL && OidIsValid(fnoid))
-		tc_citus_utility_after(stmt, fnoid);
+	return fnoid;
+}
+
+/*
+ * tc_citus_utility_end
+ *		After the utility statement that tc_citus_utility_begin watched.
+ */
+void
+tc_citus_utility_end(PlannedStmt *pstmt, Oid watched)
+{
+	if (OidIsValid(watched) && tc_coh != NULL)
+		tc_citus_utility_after(pstmt->utilityStmt, watched);
 }
 
 /*
  * tc_citus_init
- *		Define typed_cache.citus_ddl_invalidation and, when Citus is loaded
- *		or listed in shared_preload_libraries, install the hooks.  Called
- *		from tc_coherence_init().
+ *		Define typed_cache.citus_ddl_invalidation.  Returns true when Citus
+ *		is loaded or listed in shared_preload_libraries: typed_cache.c then
+ *		installs the executor hook and the transaction callback.  Called
+ *		from _PG_init().
  */
-void
+bool
 tc_citus_init(void)
 {
 	DefineCustomBoolVariable("typed_cache.citus_ddl_invalidation",
@@ -464,19 +462,10 @@ tc_citus_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
-	/*
-	 * Without Citus there is nothing to watch.  Citus must be loaded first
-	 * (it refuses to load after a library that set these hooks): when it
-	 * is listed but not loaded yet, the hooks are set anyway, so that the
-	 * server refuses to start rather than run Citus unwatched.
-	 */
-	if (GetConfigOption("citus.version", true, false) == NULL &&
-		(shared_preload_libraries_string == NULL ||
-		 strstr(shared_preload_libraries_string, "citus") == NULL))
-		return;
-	prev_executor_start = ExecutorStart_hook;
-	ExecutorStart_hook = tc_citus_executor_start;
-	prev_process_utility = ProcessUtility_hook;
-	ProcessUtility_hook = tc_citus_process_utility;
-	RegisterXactCallback(tc_citus_xact_callback, NULL);
+	/* without Citus there is nothing to watch */
+	tc_citus_watching =
+		GetConfigOption("citus.version", true, false) != NULL ||
+		(shared_preload_libraries_string != NULL &&
+		 strstr(shared_preload_libraries_string, "citus") != NULL);
+	return tc_citus_watching;
 }

@@ -1,118 +1,36 @@
 /*-------------------------------------------------------------------------
  *
- * coherence.c
- *	  Invalidation that follows transactions, guarded fills and leases:
- *	  typed_cache.invalidate() and the transactional side of delete() and
- *	  put().
+ * coherence_fill.c
+ *	  Guarded fills: a put is stored only if nothing it may be older than
+ *	  invalidated its key or tags (see "Guarded fills" in coherence_slots.h).
+ *	  The guard of a put, the leases of this backend's misses, the floors
+ *	  after a start and on a standby, and the checks.
  *
- * Tags.  An entry may carry up to TC_MAX_TAGS tags.  A tag is not stored
- * anywhere by itself: a hash of (database, tag) picks one of
- * typed_cache.tag_slots slots, and invalidating a tag invalidates its slot,
- * so a collision invalidates too much, never too little, and invalidate()
- * costs O(number of tags) whatever the size of the cache.  A key is
- * treated as a tag of its own entry for fills (its slot comes from the
- * key's hash), so delete() and invalidate() share one mechanism.
- *
- * Shared state per slot: inval_seq, the value of a global sequence when
- * the slot was last invalidated; horizon, the newest (largest) full
- * transaction id that committed an invalidation of the slot; marks, the
- * number of transactions between their pre-commit and commit steps that
- * invalidate it.  An entry records the global sequence at the time it was
- * filled (fill_seq) and the slots of its tags; a read treats it as a miss
- * if any of those slots has inval_seq > fill_seq.
- *
- * A transaction's invalidations take effect in three steps:
- *	- at the call: the slots are remembered as this transaction's own,
- *	  which its own reads treat as misses until it ends (other sessions
- *	  keep reading what they could read before: the change is not
- *	  committed); delete() also removes the entry at once;
- *	- at XACT_EVENT_PRE_COMMIT (which may still fail): the slots are marked
- *	  and bumped again, deleted keys are removed again.  From here until
- *	  the mark is cleared, fills of those slots are refused and reads miss
- *	  anything filled before, which closes the gap between the commit
- *	  becoming visible and the commit callback;
- *	- at XACT_EVENT_COMMIT (which must not fail; nothing here allocates or
- *	  raises): each slot's horizon becomes at least this transaction's id,
- *	  inval_seq is bumped once more and the mark is cleared.
- * An abort only clears marks it set, so a rolled-back invalidate() leaves
- * the cache as it was.  A subtransaction that rolls back takes its
- * invalidations off this transaction's list.
- *
- * Two-phase commit.  At XACT_EVENT_PRE_PREPARE all three steps run at
- * once, the horizons becoming the prepared transaction's id: that id keeps
- * running until COMMIT PREPARED or ROLLBACK PREPARED (on standbys too,
- * which replay the record written at PREPARE), so every snapshot taken
- * meanwhile has an xmin that does not pass the horizons and its fills are
- * refused, and a snapshot taken after COMMIT PREPARED sees the changes.  A
- * rollback leaves an invalidation that was not needed.  The transaction's
- * own puts are not kept: each becomes a delete of its key.  A restart
- * loses the horizons of transactions still prepared: fills then wait for a
- * floor (tc_restart_floor_ok) that every such transaction precedes.
- *
- * Guarded fills.  A put is refused (a miss for the next reader, counted in
- * stale_refusals) unless, for its key slot and every tag slot: no
- * transaction is committing an invalidation (marks = 0), the slot's horizon
- * precedes the xmin of the snapshot the value was computed from (so every
- * transaction that invalidated it had ended before that snapshot and the
- * snapshot sees its changes) and, when a lease is used, the slot was not
- * invalidated since the lease was taken.  Transaction id order is not
- * commit order, so the horizon is a maximum compared with xmin, never
- * "latest commit wins".  The snapshot is the caller's active snapshot,
- * except when the session missed this key earlier: the miss is a lease,
- * and it records the global sequence and the active snapshot's xmin at the
- * miss, which covers the cache-aside pattern of a get() that misses, a
- * query in a later statement or transaction, and a put().
- *
- * Transactional put.  Inside a transaction block, with
- * typed_cache.transactional_put on, a put is kept in this backend (its own
- * reads see it) and applied at commit, after the checks above are made
- * again; a rollback (or rollback to a savepoint) discards it.
- *
- * Escalation.  Each database has two slots of its own (TcDbSlot): tags,
- * checked by every read of a tagged entry and every tagged fill of the
- * database, and keys, checked by every fill of it.  A transaction past
- * 4096 distinct slots invalidates its database's tags slot instead (its
- * deleted keys' slots are still invalidated one by one); one past 8192
- * deleted keys invalidates both and removes every entry of the database.
- * Neither touches another database (but for the shared-slot overflow past
- * TC_DB_SLOTS databases).
- *
- * Memory: 32 bytes per slot in shared memory (inval_seq 8, horizon 8,
- * marks 4, padded so that a slot never straddles a cache line), and 64
- * bytes per database slot; per backend a bitmap of nslots bits and a list
- * of the slots this transaction invalidated (at most 4096).  Pending
- * deleted keys (8192) and puts (64 MB of entries, cache.c) are bounded;
- * past the bound a transaction escalates or turns the put into a delete:
- * less hit rate, never a stale entry and never an error at commit.
+ * Leases: a miss records the global sequence and the active snapshot's xmin
+ * (TC_LEASES = 256 per backend, direct-mapped by key hash), which covers the
+ * cache-aside pattern of a get() that misses, a query in a later statement
+ * or transaction, and a put().
  *
  * Copyright (c) 2026, typed_cache authors
  *
  * IDENTIFICATION
- *	  src/coherence.c
+ *	  src/coherence_fill.c
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/transam.h"
-#include "access/twophase.h"
 #include "access/xlog.h"
 #include "access/xact.h"
-#include "catalog/pg_type.h"
-#include "common/controldata_utils.h"
-#include "common/hashfn.h"
-#include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/procarray.h"
-#include "storage/shmem.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
-#include "cache.h"
-#include "coherence.h"
+#include "coherence_fill.h"
+#include "coherence_own.h"
+#include "coherence_slots.h"
 #include "compat.h"
 
 /* Leases one backend keeps (direct-mapped by key hash). */
@@ -132,9 +50,6 @@ typedef struct TcLease
 static TcLease *tc_leases = NULL;
 bool		tc_have_leases = false;
 bool		tc_floors_done = false;
-
-/* A restart floor that the first fill sets (tc_restart_floor). */
-#define TC_FLOOR_AT_FIRST_FILL	PG_UINT64_MAX
 
 /* Fills between two tries to lift the restart floor (tc_floors_ok). */
 #define TC_FLOOR_RETRY			128

@@ -1,119 +1,34 @@
 /*-------------------------------------------------------------------------
  *
- * coherence.c
- *	  Invalidation that follows transactions, guarded fills and leases:
- *	  typed_cache.invalidate() and the transactional side of delete() and
- *	  put().
+ * coherence_own.c
+ *	  This transaction's invalidations, as a list: the tag and key slots it
+ *	  invalidated and the keys it deleted, each with the nesting level that
+ *	  did, and whether it escalated.  Recording them changes nothing shared:
+ *	  its own reads treat them as misses at once, and coherence_commit.c
+ *	  applies them for everyone at commit (see coherence_slots.h for the
+ *	  design).
  *
- * Tags.  An entry may carry up to TC_MAX_TAGS tags.  A tag is not stored
- * anywhere by itself: a hash of (database, tag) picks one of
- * typed_cache.tag_slots slots, and invalidating a tag invalidates its slot,
- * so a collision invalidates too much, never too little, and invalidate()
- * costs O(number of tags) whatever the size of the cache.  A key is
- * treated as a tag of its own entry for fills (its slot comes from the
- * key's hash), so delete() and invalidate() share one mechanism.
- *
- * Shared state per slot: inval_seq, the value of a global sequence when
- * the slot was last invalidated; horizon, the newest (largest) full
- * transaction id that committed an invalidation of the slot; marks, the
- * number of transactions between their pre-commit and commit steps that
- * invalidate it.  An entry records the global sequence at the time it was
- * filled (fill_seq) and the slots of its tags; a read treats it as a miss
- * if any of those slots has inval_seq > fill_seq.
- *
- * A transaction's invalidations take effect in three steps:
- *	- at the call: the slots are remembered as this transaction's own,
- *	  which its own reads treat as misses until it ends (other sessions
- *	  keep reading what they could read before: the change is not
- *	  committed); delete() also removes the entry at once;
- *	- at XACT_EVENT_PRE_COMMIT (which may still fail): the slots are marked
- *	  and bumped again, deleted keys are removed again.  From here until
- *	  the mark is cleared, fills of those slots are refused and reads miss
- *	  anything filled before, which closes the gap between the commit
- *	  becoming visible and the commit callback;
- *	- at XACT_EVENT_COMMIT (which must not fail; nothing here allocates or
- *	  raises): each slot's horizon becomes at least this transaction's id,
- *	  inval_seq is bumped once more and the mark is cleared.
- * An abort only clears marks it set, so a rolled-back invalidate() leaves
- * the cache as it was.  A subtransaction that rolls back takes its
- * invalidations off this transaction's list.
- *
- * Two-phase commit.  At XACT_EVENT_PRE_PREPARE all three steps run at
- * once, the horizons becoming the prepared transaction's id: that id keeps
- * running until COMMIT PREPARED or ROLLBACK PREPARED (on standbys too,
- * which replay the record written at PREPARE), so every snapshot taken
- * meanwhile has an xmin that does not pass the horizons and its fills are
- * refused, and a snapshot taken after COMMIT PREPARED sees the changes.  A
- * rollback leaves an invalidation that was not needed.  The transaction's
- * own puts are not kept: each becomes a delete of its key.  A restart
- * loses the horizons of transactions still prepared: fills then wait for a
- * floor (tc_restart_floor_ok) that every such transaction precedes.
- *
- * Guarded fills.  A put is refused (a miss for the next reader, counted in
- * stale_refusals) unless, for its key slot and every tag slot: no
- * transaction is committing an invalidation (marks = 0), the slot's horizon
- * precedes the xmin of the snapshot the value was computed from (so every
- * transaction that invalidated it had ended before that snapshot and the
- * snapshot sees its changes) and, when a lease is used, the slot was not
- * invalidated since the lease was taken.  Transaction id order is not
- * commit order, so the horizon is a maximum compared with xmin, never
- * "latest commit wins".  The snapshot is the caller's active snapshot,
- * except when the session missed this key earlier: the miss is a lease,
- * and it records the global sequence and the active snapshot's xmin at the
- * miss, which covers the cache-aside pattern of a get() that misses, a
- * query in a later statement or transaction, and a put().
- *
- * Transactional put.  Inside a transaction block, with
- * typed_cache.transactional_put on, a put is kept in this backend (its own
- * reads see it) and applied at commit, after the checks above are made
- * again; a rollback (or rollback to a savepoint) discards it.
- *
- * Escalation.  Each database has two slots of its own (TcDbSlot): tags,
- * checked by every read of a tagged entry and every tagged fill of the
- * database, and keys, checked by every fill of it.  A transaction past
- * 4096 distinct slots invalidates its database's tags slot instead (its
- * deleted keys' slots are still invalidated one by one); one past 8192
- * deleted keys invalidates both and removes every entry of the database.
- * Neither touches another database (but for the shared-slot overflow past
- * TC_DB_SLOTS databases).
- *
- * Memory: 32 bytes per slot in shared memory (inval_seq 8, horizon 8,
- * marks 4, padded so that a slot never straddles a cache line), and 64
- * bytes per database slot; per backend a bitmap of nslots bits and a list
- * of the slots this transaction invalidated (at most 4096).  Pending
- * deleted keys (8192) and puts (64 MB of entries, cache.c) are bounded;
- * past the bound a transaction escalates or turns the put into a delete:
- * less hit rate, never a stale entry and never an error at commit.
+ * Memory: per backend a bitmap of typed_cache.tag_slots bits and a list of
+ * the slots this transaction invalidated (at most TC_MAX_OWN_SLOTS = 4096);
+ * deleted keys (at most TC_MAX_PENDING_DELETES = 8192) are kept in
+ * TopTransactionContext.  Past the bounds a transaction escalates: less hit
+ * rate, never a stale entry and never an error at commit.
  *
  * Copyright (c) 2026, typed_cache authors
  *
  * IDENTIFICATION
- *	  src/coherence.c
+ *	  src/coherence_own.c
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/transam.h"
-#include "access/twophase.h"
-#include "access/xlog.h"
 #include "access/xact.h"
-#include "catalog/pg_type.h"
-#include "common/controldata_utils.h"
-#include "common/hashfn.h"
-#include "fmgr.h"
 #include "miscadmin.h"
-#include "storage/procarray.h"
-#include "storage/shmem.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/memutils.h"
-#include "utils/snapmgr.h"
 
-#include "cache.h"
-#include "coherence.h"
-#include "compat.h"
+#include "coherence_own.h"
+#include "coherence_slots.h"
 
 /* Deleted keys one transaction remembers before escalating. */
 #define TC_MAX_PENDING_DELETES	8192
@@ -121,22 +36,19 @@
 /* Distinct slots one transaction invalidates before escalating. */
 #define TC_MAX_OWN_SLOTS		4096
 
-/* ---- this backend's transaction state ---- */
-
 bool		tc_own_pending = false;
 static uint8 *tc_own_bitmap = NULL;
-static TcOwnSlot *tc_own_slots = NULL;
-static int	tc_nown = 0;
+TcOwnSlot  *tc_own_slots = NULL;
+int			tc_nown = 0;
 static int	tc_own_cap = 0;
-static TcOwnDelete *tc_own_deletes = NULL;
-static int	tc_nown_deletes = 0;
-static int	tc_escalated_level = 0;	/* 0: not escalated */
-static int	tc_all_slots_level = 0; /* every tag, past TC_MAX_OWN_SLOTS */
+TcOwnDelete *tc_own_deletes = NULL;
+int			tc_nown_deletes = 0;
+int			tc_escalated_level = 0;	/* 0: not escalated */
+int			tc_all_slots_level = 0; /* every tag, past TC_MAX_OWN_SLOTS */
 static bool tc_bitmap_unlisted = false; /* bits set beyond tc_own_slots */
 
-static bool tc_own_key_slot_pending(uint32 slot);
-
-/* ---- this transaction's invalidations ---- */
+/* This transaction ran a distributed plan outside a forced delegation. */
+bool		tc_citus_distributed = false;
 
 /*
  * tc_own_slot_pending
@@ -155,7 +67,7 @@ tc_own_slot_pending(uint32 slot)
  *		True if this transaction invalidated a key slot (or every key): an
  *		invalidation of every tag leaves the other keys alone.
  */
-static bool
+bool
 tc_own_key_slot_pending(uint32 slot)
 {
 	if (tc_escalated_level > 0)
@@ -168,7 +80,7 @@ tc_own_key_slot_pending(uint32 slot)
  *		Make sure the per-backend state exists and this transaction has an
  *		id (an invalidation is a change: its horizon is this transaction).
  */
-static void
+void
 tc_own_begin(void)
 {
 	if (IsInParallelMode())
@@ -205,4 +117,159 @@ tc_own_key_deleted(const TcCohKey *k)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * tc_own_add_slot
+ *		Record that this transaction invalidated slot (tc_own_begin() was
+ *		called).  Returns true if this made it escalate to every tag of its
+ *		database: the caller then invalidates its pending tagged puts.
+ */
+bool
+tc_own_add_slot(uint32 slot)
+{
+	if (tc_all_slots_level > 0 ||
+		(tc_own_bitmap[slot >> 3] & (1 << (slot & 7))))
+		return false;
+	if (tc_nown >= TC_MAX_OWN_SLOTS)
+	{
+		/*
+		 * Bounded (memory here, the WAL record, the work at commit): past
+		 * this many slots the transaction invalidates every tag of its
+		 * database (its database's tags slot), which costs the same
+		 * whatever the size of the cache.  Deleted keys are still listed,
+		 * and their key slots invalidated one by one.
+		 */
+		tc_all_slots_level = GetCurrentTransactionNestLevel();
+		return true;
+	}
+	if (tc_nown == tc_own_cap)
+	{
+		tc_own_cap *= 2;
+		tc_own_slots = repalloc(tc_own_slots, sizeof(TcOwnSlot) * tc_own_cap);
+	}
+	tc_own_slots[tc_nown].slot = slot;
+	tc_own_slots[tc_nown].level = GetCurrentTransactionNestLevel();
+	tc_nown++;
+	tc_own_bitmap[slot >> 3] |= (1 << (slot & 7));
+	tc_own_pending = true;
+	return false;
+}
+
+/*
+ * tc_own_add_database
+ *		Record that this transaction invalidated every entry of its database
+ *		(tc_own_begin() was called).
+ */
+void
+tc_own_add_database(void)
+{
+	if (tc_escalated_level == 0 ||
+		GetCurrentTransactionNestLevel() < tc_escalated_level)
+		tc_escalated_level = GetCurrentTransactionNestLevel();
+	tc_own_pending = true;
+}
+
+/*
+ * tc_own_add_delete
+ *		Record that this transaction deleted key k (whose slot it
+ *		invalidated).  Returns false if the list of deleted keys is full:
+ *		the caller then escalates to the whole database.
+ */
+bool
+tc_own_add_delete(const TcCohKey *k)
+{
+	TcOwnDelete *d;
+	uint32		keyslot = tc_key_slot(k->hash);
+
+	if (tc_escalated_level > 0)
+		return true;
+	/* past TC_MAX_OWN_SLOTS, the key's fills are still this one's to refuse */
+	if (!(tc_own_bitmap[keyslot >> 3] & (1 << (keyslot & 7))))
+	{
+		tc_own_bitmap[keyslot >> 3] |= (1 << (keyslot & 7));
+		tc_bitmap_unlisted = true;
+	}
+	if (tc_nown_deletes >= TC_MAX_PENDING_DELETES)
+		return false;
+	if (tc_own_deletes == NULL)
+		tc_own_deletes = MemoryContextAlloc(TopTransactionContext,
+											sizeof(TcOwnDelete) *
+											TC_MAX_PENDING_DELETES);
+	d = &tc_own_deletes[tc_nown_deletes++];
+	d->key = MemoryContextAlloc(TopTransactionContext, k->len);
+	memcpy(d->key, k->data, k->len);
+	d->len = k->len;
+	d->hash = k->hash;
+	d->shard = k->shard;
+	d->level = GetCurrentTransactionNestLevel();
+	return true;
+}
+
+/*
+ * tc_own_subxact_end
+ *		A subtransaction at level that rolls back takes back its
+ *		invalidations; one that commits hands them to its parent.
+ */
+void
+tc_own_subxact_end(bool commit, int level)
+{
+	int			kept = 0;
+
+	if (commit)
+	{
+		for (int i = 0; i < tc_nown; i++)
+			if (tc_own_slots[i].level >= level)
+				tc_own_slots[i].level = level - 1;
+		for (int i = 0; i < tc_nown_deletes; i++)
+			if (tc_own_deletes[i].level >= level)
+				tc_own_deletes[i].level = level - 1;
+		if (tc_escalated_level >= level)
+			tc_escalated_level = level - 1;
+		if (tc_all_slots_level >= level)
+			tc_all_slots_level = level - 1;
+		return;
+	}
+
+	for (int i = 0; i < tc_nown; i++)
+	{
+		if (tc_own_slots[i].level >= level)
+			tc_own_bitmap[tc_own_slots[i].slot >> 3] &=
+				~(1 << (tc_own_slots[i].slot & 7));
+		else
+			tc_own_slots[kept++] = tc_own_slots[i];
+	}
+	tc_nown = kept;
+	kept = 0;
+	for (int i = 0; i < tc_nown_deletes; i++)
+		if (tc_own_deletes[i].level < level)
+			tc_own_deletes[kept++] = tc_own_deletes[i];
+	tc_nown_deletes = kept;
+	if (tc_escalated_level >= level)
+		tc_escalated_level = 0;
+	if (tc_all_slots_level >= level)
+		tc_all_slots_level = 0;
+	tc_own_pending = (tc_nown > 0 || tc_nown_deletes > 0 ||
+					  tc_escalated_level > 0 || tc_all_slots_level > 0);
+}
+
+/*
+ * tc_own_reset
+ *		Forget this transaction's invalidations.
+ */
+void
+tc_own_reset(void)
+{
+	if (tc_bitmap_unlisted)
+		memset(tc_own_bitmap, 0, tc_coh->nslots / 8);
+	else
+		for (int i = 0; i < tc_nown; i++)
+			tc_own_bitmap[tc_own_slots[i].slot >> 3] = 0;
+	tc_bitmap_unlisted = false;
+	tc_nown = 0;
+	tc_own_deletes = NULL;		/* in TopTransactionContext */
+	tc_nown_deletes = 0;
+	tc_escalated_level = 0;
+	tc_all_slots_level = 0;
+	tc_own_pending = false;
 }

@@ -75,10 +75,11 @@
 #include "utils/tuplestore.h"
 #include "utils/typcache.h"
 
-#include "cache.h"
-#include "coherence.h"
+#include "cache_store.h"
+#include "cache_xact.h"
+#include "coherence_slots.h"
+#include "coherence_trigger.h"
 #include "compat.h"
-#include "typed_cache.h"
 
 /* How a piece of a template is rendered. */
 typedef enum TcPartKind
@@ -151,7 +152,6 @@ static const struct
 	{"lc_monetary", "C"},
 };
 
-static ProcessUtility_hook_type prev_process_utility_hook = NULL;
 
 PG_FUNCTION_INFO_V1(tc_invalidate_trigger);
 
@@ -768,18 +768,13 @@ tc_is_invalidate_trigger(Oid funcoid)
 }
 
 /*
- * tc_invalidate_trigger_utility
- *		ProcessUtility hook: refuse CREATE TRIGGER ... INSTEAD OF ... EXECUTE
- *		FUNCTION typed_cache.invalidate_trigger() before anything is
- *		created, then run the statement as usual.
+ * tc_trigger_check_utility
+ *		Before a utility statement (typed_cache.c's ProcessUtility hook):
+ *		refuse CREATE TRIGGER ... INSTEAD OF ... EXECUTE FUNCTION
+ *		typed_cache.invalidate_trigger() before anything is created.
  */
-static void
-tc_invalidate_trigger_utility(PlannedStmt *pstmt, const char *queryString,
-							  bool readOnlyTree,
-							  ProcessUtilityContext context,
-							  ParamListInfo params,
-							  QueryEnvironment *queryEnv,
-							  DestReceiver *dest, QueryCompletion *qc)
+void
+tc_trigger_check_utility(PlannedStmt *pstmt)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
 
@@ -792,21 +787,4 @@ tc_invalidate_trigger_utility(PlannedStmt *pstmt, const char *queryString,
 		if (OidIsValid(funcoid) && tc_is_invalidate_trigger(funcoid))
 			tc_instead_error(stmt->trigname);
 	}
-	if (prev_process_utility_hook)
-		prev_process_utility_hook(pstmt, queryString, readOnlyTree, context,
-								  params, queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-								params, queryEnv, dest, qc);
-}
-
-/*
- * tc_invalidate_trigger_init
- *		Install the ProcessUtility hook.
- */
-void
-tc_invalidate_trigger_init(void)
-{
-	prev_process_utility_hook = ProcessUtility_hook;
-	ProcessUtility_hook = tc_invalidate_trigger_utility;
 }

@@ -23,7 +23,7 @@
  * not needed there: the running transaction's id does their work.
  *
  * Bounds: a transaction invalidating more than 4096 distinct slots has
- * escalated on the primary already (coherence.c) to every tag of its
+ * escalated on the primary already (coherence_own.c) to every tag of its
  * database, and its record (INVALIDATE_ALL_TAGS) lists no slots, only the
  * deleted keys (whose key slots redo computes); a transaction that
  * escalated to its whole database, or whose deleted keys take more than
@@ -35,7 +35,7 @@
  * match).  Redo never raises an error.
  *
  * Before the point where a standby's replay starts there may be records of
- * transactions still running: coherence.c keeps a standby's fills off
+ * transactions still running: coherence_fill.c keeps a standby's fills off
  * until those are over (tc_standby_floor_ok).
  *
  * Copyright (c) 2026, typed_cache authors
@@ -57,7 +57,10 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
-#include "coherence.h"
+#include "cache_store.h"
+#include "coherence_own.h"
+#include "coherence_slots.h"
+#include "coherence_wal.h"
 
 /* Record types (the high bits of xl_info). */
 #define XLOG_TC_INVALIDATE			0x00
@@ -91,6 +94,9 @@ static bool tc_wal_invalidation = true;
 static void tc_wal_redo(XLogReaderState *record);
 static void tc_wal_desc(StringInfo buf, XLogReaderState *record);
 static const char *tc_wal_identify(uint8 info);
+
+static void tc_replay_all_tags(Oid dbid, uint64 fxid);
+static void tc_replay_database(Oid dbid, uint64 fxid);
 
 static RmgrData tc_rmgr = {
 	.rm_name = "typed_cache",
@@ -396,7 +402,7 @@ tc_wal_identify(uint8 info)
  *		past TC_MAX_OWN_SLOTS slots): its tags slot, counted as an
  *		escalation.  Cannot fail.
  */
-void
+static void
 tc_replay_all_tags(Oid dbid, uint64 fxid)
 {
 	tc_slot_replay(&tc_db_slot(dbid)->tags, fxid);
@@ -409,7 +415,7 @@ tc_replay_all_tags(Oid dbid, uint64 fxid)
  *		slots, then every entry of it.  With no database (a record too short
  *		to name one), every slot of the server.  Cannot fail.
  */
-void
+static void
 tc_replay_database(Oid dbid, uint64 fxid)
 {
 	if (dbid == InvalidOid)

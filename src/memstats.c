@@ -60,7 +60,7 @@
 
 #include "compat.h"
 #include "memstats.h"
-#include "typed_cache.h"
+#include "memstats_contexts.h"
 
 /* Smallest non-zero publication interval, in milliseconds. */
 #define TC_MIN_PUBLISH_INTERVAL	10
@@ -95,9 +95,6 @@ typedef struct TcMemShared
 static int	tc_memory_publish_interval = 1000;
 static int	tc_memory_history_retention = 7 * 24 * 60 * 60;
 
-/* Saved hook values */
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /* Shared state, NULL unless preloaded */
 static TcMemShared *tc_mem_shared = NULL;
@@ -137,39 +134,32 @@ tc_memstats_shmem_size(void)
 
 /*
  * tc_memstats_shmem_request
- *		shmem_request_hook: reserve the slot array, then chain.
+ *		Reserve the slot array (typed_cache.c's shmem_request_hook).
  */
-static void
+void
 tc_memstats_shmem_request(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-
 	RequestAddinShmemSpace(tc_memstats_shmem_size());
 }
 
 /*
  * tc_memstats_shmem_startup
- *		shmem_startup_hook: chain, then create or attach to the slot array.
+ *		Create or attach to the slot array (typed_cache.c's
+ *		shmem_startup_hook, which holds AddinShmemInitLock).
  *		Freshly created slots are all empty.
  */
-static void
+void
 tc_memstats_shmem_startup(void)
 {
 	bool		found;
 	Size		size = tc_memstats_shmem_size();
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	tc_mem_shared = ShmemInitStruct("typed_cache memory slots", size, &found);
 	if (!found)
 	{
 		memset(tc_mem_shared, 0, size);
 		tc_mem_shared->nslots = tc_memstats_slot_count();
 	}
-	LWLockRelease(AddinShmemInitLock);
 }
 
 /*
@@ -294,7 +284,7 @@ tc_publish(volatile TcMemSlot *slot, TimestampTz now)
  * a loop, a background worker that never sets a statement time) read the
  * clock once every TC_XACTS_PER_CLOCK_READ transaction ends instead.
  */
-static void
+void
 tc_memstats_xact_callback(XactEvent event, void *arg)
 {
 	volatile TcMemSlot *slot;
@@ -361,8 +351,7 @@ tc_check_publish_interval(int *newval, void **extra, GucSource source)
 
 /*
  * tc_memstats_init
- *		Called from _PG_init(): define the GUCs and, when preloaded,
- *		request the slot array and register the publication callback.
+ *		Define the GUCs (typed_cache.c registers the rest).
  */
 void
 tc_memstats_init(void)
@@ -392,16 +381,6 @@ tc_memstats_init(void)
 							NULL,
 							NULL,
 							NULL);
-
-	if (!process_shared_preload_libraries_in_progress)
-		return;
-
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = tc_memstats_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = tc_memstats_shmem_startup;
-
-	RegisterXactCallback(tc_memstats_xact_callback, NULL);
 }
 
 /*

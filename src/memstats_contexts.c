@@ -53,7 +53,7 @@
 #include "utils/tuplestore.h"
 
 #include "compat.h"
-#include "memstats.h"
+#include "memstats_contexts.h"
 
 /* Most snapshots one session may keep. */
 #define TC_MAX_SNAPSHOTS	1000

@@ -40,7 +40,7 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
-#include "memstats.h"
+#include "memstats_contexts.h"
 
 /* Most warm-up runs or measured iterations one call may ask for. */
 #define TC_MAX_ITERATIONS	100000

@@ -25,13 +25,4 @@
 /* project.c */
 extern void tc_project_init(void);
 
-/* cache.c */
-extern void tc_cache_init(void);
-
-/* invalidate_trigger.c */
-extern void tc_invalidate_trigger_init(void);
-
-/* memstats.c */
-extern void tc_memstats_init(void);
-
 #endif							/* TYPED_CACHE_H */
