@@ -20,6 +20,9 @@
 
 #include "access/xact.h"
 
+/* internal to the library (see the Makefile) */
+#pragma GCC visibility push(hidden)
+
 extern void tc_fetch_init(void);
 extern void tc_fetch_shmem_request(void);
 extern void tc_fetch_shmem_startup(void);
@@ -28,5 +31,7 @@ extern void tc_fetch_subxact_callback(SubXactEvent event,
 									  SubTransactionId mySubid,
 									  SubTransactionId parentSubid,
 									  void *arg);
+
+#pragma GCC visibility pop
 
 #endif							/* TYPED_CACHE_CACHE_FETCH_H */

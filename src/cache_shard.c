@@ -301,9 +301,10 @@ tc_shard_layout(Size shard_bytes, uint32 *nbuckets, uint32 *buckets_off,
 void
 tc_shard_init(TcShard *shard, Size shard_bytes)
 {
-	uint32		nbuckets;
-	uint32		buckets_off;
-	uint32		arena_off;
+	/* tc_shard_layout sets them; zero for -Wmaybe-uninitialized (-flto) */
+	uint32		nbuckets = 0;
+	uint32		buckets_off = 0;
+	uint32		arena_off = 0;
 	Size		arena_size;
 
 	arena_size = tc_shard_layout(shard_bytes, &nbuckets, &buckets_off,

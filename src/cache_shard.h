@@ -36,6 +36,9 @@
 
 #include "coherence_slots.h"
 
+/* internal to the library (see the Makefile) */
+#pragma GCC visibility push(hidden)
+
 /* Largest value of an entry's CLOCK usage counter (2 bits). */
 #define TC_USAGE_MAX		3
 
@@ -253,5 +256,7 @@ tc_entry_block_fits(const TcEntry *entry, Size blocksize)
 
 	return blocksize <= size && size - blocksize < TC_MIN_BLOCK;
 }
+
+#pragma GCC visibility pop
 
 #endif							/* TYPED_CACHE_CACHE_SHARD_H */

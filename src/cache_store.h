@@ -33,6 +33,9 @@
 #include "coherence_own.h"
 #include "coherence_slots.h"
 
+/* internal to the library (see the Makefile) */
+#pragma GCC visibility push(hidden)
+
 /* Bucket chains visited per exclusive lock hold by clear/evict_expired. */
 #define TC_BATCH_BUCKETS		256
 
@@ -156,5 +159,7 @@ tc_coh_key(const TcCacheKey *k, TcCohKey *ck)
 	ck->hash = k->hash;
 	ck->shard = k->shard;
 }
+
+#pragma GCC visibility pop
 
 #endif							/* TYPED_CACHE_CACHE_STORE_H */

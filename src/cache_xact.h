@@ -35,6 +35,9 @@
 #include "coherence_fill.h"
 #include "coherence_slots.h"
 
+/* internal to the library (see the Makefile) */
+#pragma GCC visibility push(hidden)
+
 /* What tc_cache_pending_kill_slot kills besides one slot's puts. */
 #define TC_SLOTS_TAGGED		(UINT32_MAX - 1)	/* every tagged put */
 #define TC_SLOTS_ALL		UINT32_MAX	/* every put */
@@ -94,5 +97,7 @@ extern void tc_pending_delete(const TcCohKey *k);
 extern void tc_cache_pending_kill_slot(uint32 slot);
 extern void tc_cache_pending_puts_at_end(bool commit, int level);
 extern void tc_cache_pending_puts_at_prepare(void);
+
+#pragma GCC visibility pop
 
 #endif							/* TYPED_CACHE_CACHE_XACT_H */

@@ -23,10 +23,15 @@
 #include "executor/execdesc.h"
 #include "nodes/plannodes.h"
 
+/* internal to the library (see the Makefile) */
+#pragma GCC visibility push(hidden)
+
 extern bool tc_citus_init(void);
 extern void tc_citus_executor_start(QueryDesc *queryDesc, int eflags);
 extern void tc_citus_xact_callback(XactEvent event, void *arg);
 extern Oid	tc_citus_utility_begin(PlannedStmt *pstmt);
 extern void tc_citus_utility_end(PlannedStmt *pstmt, Oid watched);
+
+#pragma GCC visibility pop
 
 #endif							/* TYPED_CACHE_COHERENCE_CITUS_H */

@@ -21,10 +21,15 @@
 
 #include "access/xact.h"
 
+/* internal to the library (see the Makefile) */
+#pragma GCC visibility push(hidden)
+
 extern void tc_coherence_xact_callback(XactEvent event, void *arg);
 extern void tc_coherence_subxact_callback(SubXactEvent event,
 										  SubTransactionId mySubid,
 										  SubTransactionId parentSubid,
 										  void *arg);
+
+#pragma GCC visibility pop
 
 #endif							/* TYPED_CACHE_COHERENCE_COMMIT_H */

@@ -25,6 +25,9 @@
 #include "coherence_own.h"
 #include "coherence_slots.h"
 
+/* internal to the library (see the Makefile) */
+#pragma GCC visibility push(hidden)
+
 /* What a fill is checked against (see coherence_slots.h). */
 typedef struct TcFillGuard
 {
@@ -141,5 +144,7 @@ tc_key_fill_state(const TcFillGuard *g, uint32 keyslot, const TcTagSlot *keys)
 		st = tc_slot_fill_state(g, &tc_coh_slots[keyslot]);
 	return st == TC_FILL_OK ? db : st;
 }
+
+#pragma GCC visibility pop
 
 #endif							/* TYPED_CACHE_COHERENCE_FILL_H */

@@ -26,6 +26,9 @@
 
 #include "coherence_slots.h"
 
+/* internal to the library (see the Makefile) */
+#pragma GCC visibility push(hidden)
+
 /* A slot this transaction invalidated, with the nesting level that did. */
 typedef struct TcOwnSlot
 {
@@ -92,5 +95,7 @@ tc_entry_tags_valid(uint64 fill_seq, const uint32 *slots, int ntags)
 	}
 	return true;
 }
+
+#pragma GCC visibility pop
 
 #endif							/* TYPED_CACHE_COHERENCE_OWN_H */

@@ -111,6 +111,9 @@
 #include "port/atomics.h"
 #include "utils/array.h"
 
+/* internal to the library (see the Makefile) */
+#pragma GCC visibility push(hidden)
+
 /* Most tags one entry may carry. */
 #define TC_MAX_TAGS			8
 
@@ -210,5 +213,7 @@ tc_key_slot(uint32 keyhash)
 {
 	return (keyhash * 0x9E3779B1U) >> 7 & (tc_coh->nslots - 1);
 }
+
+#pragma GCC visibility pop
 
 #endif							/* TYPED_CACHE_COHERENCE_SLOTS_H */

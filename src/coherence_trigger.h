@@ -21,6 +21,11 @@
 
 #include "nodes/plannodes.h"
 
+/* internal to the library (see the Makefile) */
+#pragma GCC visibility push(hidden)
+
 extern void tc_trigger_check_utility(PlannedStmt *pstmt);
+
+#pragma GCC visibility pop
 
 #endif							/* TYPED_CACHE_COHERENCE_TRIGGER_H */

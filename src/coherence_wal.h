@@ -24,10 +24,15 @@
 
 #include "coherence_own.h"
 
+/* internal to the library (see the Makefile) */
+#pragma GCC visibility push(hidden)
+
 extern void tc_wal_init(void);
 extern void tc_wal_log_invalidation(FullTransactionId fxid, bool escalated,
 									bool all_slots,
 									const TcOwnSlot *slots, int nslots,
 									const TcOwnDelete *deletes, int ndeletes);
+
+#pragma GCC visibility pop
 
 #endif							/* TYPED_CACHE_COHERENCE_WAL_H */

@@ -20,9 +20,14 @@
 
 #include "access/xact.h"
 
+/* internal to the library (see the Makefile) */
+#pragma GCC visibility push(hidden)
+
 extern void tc_memstats_init(void);
 extern void tc_memstats_shmem_request(void);
 extern void tc_memstats_shmem_startup(void);
 extern void tc_memstats_xact_callback(XactEvent event, void *arg);
+
+#pragma GCC visibility pop
 
 #endif							/* TYPED_CACHE_MEMSTATS_H */

@@ -33,6 +33,9 @@
 
 #include "utils/memutils.h"
 
+/* internal to the library (see the Makefile) */
+#pragma GCC visibility push(hidden)
+
 /*
  * Separator between the context names of a path, and the character that
  * escapes a separator or itself inside a name: "PL/pgSQL function" under
@@ -63,5 +66,7 @@ extern int64 tc_allocated_bytes(MemoryContext exclude);
 extern const char *tc_largest_growth_path(TcPathEntry *before, int nbefore,
 										  TcPathEntry *after, int nafter,
 										  int64 *delta);
+
+#pragma GCC visibility pop
 
 #endif							/* TYPED_CACHE_MEMSTATS_CONTEXTS_H */
