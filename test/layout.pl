@@ -5,7 +5,7 @@
 # each header the interface of one module, and no import circles.
 #
 #   test/layout.pl [--graph] [--max-cycles N] SRCDIR [OBJDIR]
-#   test/layout.pl --selftest
+#   test/layout.pl --selftest [--verbose]
 #
 # SRCDIR holds the sources (src/), OBJDIR the objects built from them (by
 # default SRCDIR itself, where PGXS puts them).  One line per finding, a
@@ -78,7 +78,7 @@ exit(check($ARGV[0], $ARGV[1] // $ARGV[0]));
 sub usage
 {
 	print STDERR "usage: $0 [--graph] [--max-cycles N] SRCDIR [OBJDIR]\n"
-	  . "       $0 --selftest\n";
+	  . "       $0 --selftest [--verbose]\n";
 	exit 2;
 }
 
