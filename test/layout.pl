@@ -454,10 +454,11 @@ sub check
 		}
 	}
 	my $why = sub {
-		my ($a, $b) = @_;
+		my ($a, $b, $all) = @_;
 		my $e = $edge{$a}{$b};
 		my @r;
-		push @r, 'uses ' . more(sort keys %{ $e->{sym} }) if $e->{sym};
+		my @s = sort keys %{ $e->{sym} || {} };
+		push @r, 'uses ' . ($all ? join(', ', @s) : more(@s)) if @s;
 		push @r, join('; ', sort keys %{ $e->{inc} }) if $e->{inc};
 		return "$a -> $b: " . join('; ', @r);
 	};
@@ -500,7 +501,7 @@ sub check
 		print "import edges:\n";
 		for my $a (sort keys %edge)
 		{
-			print '    ' . $why->($a, $_) . "\n" for sort keys %{ $edge{$a} };
+			print '    ' . $why->($a, $_, 1) . "\n" for sort keys %{ $edge{$a} };
 		}
 	}
 	if (!@groups)
