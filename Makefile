@@ -4,6 +4,8 @@
 # make installcheck-regress            pg_regress suite (temp instance)
 # make installcheck-isolation          isolation specs (temp instance)
 # make installcheck-tap                TAP tests
+# make check-layout                    test/layout.pl: sizes, prefixes, headers,
+#                                      no import circles (builds first)
 # scripts/test.sh                      everything, as README.md says
 
 MODULE_big = typed_cache
@@ -82,3 +84,10 @@ installcheck-isolation:
 
 installcheck-tap:
 	$(prove_installcheck)
+
+# test/layout.pl checks src/ against the objects just built (issue 21);
+# --selftest first proves on fixtures that it catches each finding.
+.PHONY: check-layout
+check-layout: all
+	perl $(srcdir)/test/layout.pl --selftest
+	perl $(srcdir)/test/layout.pl $(srcdir)/src src

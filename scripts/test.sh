@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh -- set up, then run every test suite (pg_regress,
-# isolation, TAP, pgTAP, the documentation's examples) on every PostgreSQL
-# version tested in CI:
+# isolation, TAP, pgTAP, the documentation's examples, the layout of src/)
+# on every PostgreSQL version tested in CI:
 #   15  Debian 12's packages (scripts/setup.sh installs them)
 #   17  Debian 13's binary packages in a private root (scripts/install-pg-deb.sh)
 #   18  built from Debian's source package (scripts/build-pg.sh, 3-7 minutes
@@ -143,6 +143,26 @@ shared_preload_libraries = 'typed_cache'"
 	done
 }
 
+# --- the layout of src/ (issue 21), on the objects just built: one test for
+# test/layout.pl --selftest (its fixtures prove that it catches each kind
+# of finding), one for test/layout.pl on src/ (no file over 1,200 lines,
+# every name with its subsystem's prefix, each header declaring only its
+# own module's symbols, no import circle between modules).
+run_layout() {
+	local work=$1 label=$2
+	if perl "$work/test/layout.pl" --selftest > "$work/layout.log" 2>&1; then
+		pass; tail -n 1 "$work/layout.log"
+	else
+		cat "$work/layout.log"; fail "$label/layout-selftest"
+	fi
+	if perl "$work/test/layout.pl" "$work/src" "$work/src" > "$work/layout.log" 2>&1; then
+		pass
+	else
+		fail "$label/layout"
+	fi
+	cat "$work/layout.log"
+}
+
 # --- the SQL examples of README.md and docs/*.md (not docs/incoming/):
 # test/doc_examples.pl runs each on a throwaway cluster of the installation
 # under test and compares its output with the documentation's; one test per
@@ -194,6 +214,11 @@ $label ($version): build failed"
 		sed -i -e '/^cron\./d' -e 's/, *pg_cron//; s/pg_cron, *//' "$work/test/test.conf"
 	fi
 	chown -R postgres "$work"
+
+	echo "== layout"
+	suite_start
+	run_layout "$work" "$label"
+	suite_done layout
 
 	echo "== pg_regress"
 	suite_start
