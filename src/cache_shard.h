@@ -19,6 +19,11 @@
  * LW_EXCLUSIVE.  None of the functions declared here allocates backend
  * memory or raises an error, so they may run with the lock held.
  *
+ * Who may use it: the entry store (cache_store.c) and the layers above it
+ * that read or change entries under a shard lock (cache_xact.c,
+ * cache_sql.c, cache_views.c).  It calls nothing else of typed_cache (the
+ * slot type comes from coherence_slots.h).
+ *
  * Copyright (c) 2026, typed_cache authors
  *
  * IDENTIFICATION
