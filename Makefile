@@ -12,7 +12,7 @@ OBJS = \
 	src/project.o \
 	src/project_convert.o \
 	src/project_form.o \
-	src/registry.o \
+	src/project_registry.o \
 	src/cache.o \
 	src/cache_shard.o \
 	src/coherence.o \
