@@ -10,8 +10,12 @@ MODULE_big = typed_cache
 OBJS = \
 	src/typed_cache.o \
 	src/project.o \
+	src/project_plan.o \
+	src/project_exec.o \
+	src/project_path.o \
 	src/project_convert.o \
 	src/project_form.o \
+	src/project_options.o \
 	src/project_registry.o \
 	src/cache.o \
 	src/cache_shard.o \

@@ -251,7 +251,8 @@ typedef struct TcState
 	TcPathSeg	seg[TC_MAX_DEPTH];
 } TcState;
 
-/* project.c */
+/* project_plan.c */
+extern uint64 tc_generation;
 extern TcConv *tc_get_conv(Oid typid);
 extern TcPlan *tc_build_plan(Oid typid, const TcTypeOptions *opts);
 extern Datum tc_convert(TcState *st, TcConv *conv, const JsonbValue *v,
@@ -264,6 +265,11 @@ extern void tc_path_push_key(TcState *st, const char *key, int keylen);
 extern void tc_path_push_index(TcState *st, int index);
 extern bool tc_split_path(const char *path, char ***segs, int **lens,
 						  int *nsegs);
+
+/* project_exec.c */
+extern int	tc_key_cmp(const char *a, int alen, const char *b, int blen,
+					   bool fold);
+extern void tc_root_value(Jsonb *doc, JsonbValue *v);
 
 /* project_convert.c */
 extern bool tc_convert_fast(const TcConv *conv, const JsonbValue *v,
@@ -289,5 +295,6 @@ extern Datum tc_form_text_array(TcConv *conv, const JsonbContainer *jc,
 /* registry.c */
 extern bool tc_lookup_registration(Oid typid, TcTypeOptions *opts);
 extern void tc_parse_options(Oid typid, Jsonb *options, TcTypeOptions *opts);
+extern Oid	tc_registrations_relid(void);
 
 #endif							/* TYPED_CACHE_PROJECT_H */

@@ -69,7 +69,7 @@ static Datum tc_convert_array(TcState *st, TcConv *conv,
  *		Order keys as jsonb stores an object's keys: shorter first, then
  *		bytewise.  With fold, ASCII letters compare case-insensitively.
  */
-static int
+int
 tc_key_cmp(const char *a, int alen, const char *b, int blen, bool fold)
 {
 	if (alen != blen)
@@ -91,7 +91,7 @@ tc_key_cmp(const char *a, int alen, const char *b, int blen, bool fold)
  * tc_root_value
  *		The root of doc as a JsonbValue.
  */
-static void
+void
 tc_root_value(Jsonb *doc, JsonbValue *v)
 {
 	if (JB_ROOT_IS_SCALAR(doc))

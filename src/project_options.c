@@ -335,7 +335,7 @@ tc_parse_options(Oid typid, Jsonb *options, TcTypeOptions *opts)
  *		OID of typed_cache.registrations, InvalidOid if the extension is not
  *		installed in this database.
  */
-static Oid
+Oid
 tc_registrations_relid(void)
 {
 	Oid			nsp = get_namespace_oid(TYPED_CACHE_SCHEMA, true);

@@ -71,7 +71,7 @@ typedef struct TcCacheEntry
 static HTAB *tc_plan_cache = NULL;
 static MemoryContext tc_plan_cxt = NULL;
 static List *tc_graveyard = NIL;	/* contexts to free at transaction end */
-static uint64 tc_generation = 1;
+uint64		tc_generation = 1;
 
 static void tc_build_conv(TcConv *c, Oid typid, int32 typmod, bool coerce,
 						  List **deps, Oid building);
