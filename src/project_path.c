@@ -137,3 +137,69 @@ tc_path_string(const TcState *st)
 		appendStringInfoString(&buf, "...");
 	return buf.data;
 }
+
+/*
+ * tc_split_path
+ *		Split a field path such as data.user.id (optionally starting with
+ *		"$.", segments optionally in double quotes to contain dots) into
+ *		its keys.  Returns false if the path is malformed.
+ */
+bool
+tc_split_path(const char *path, char ***segs, int **lens, int *nsegs)
+{
+	const char *p = path;
+	int			max = 1;
+	int			n = 0;
+
+	for (const char *q = path; *q; q++)
+		if (*q == '.')
+			max++;
+	*segs = palloc(sizeof(char *) * max);
+	*lens = palloc(sizeof(int) * max);
+
+	if (p[0] == '$' && p[1] == '.')
+		p += 2;
+	else if (p[0] == '$' && p[1] == '\0')
+		return false;
+
+	for (;;)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		if (*p == '"')
+		{
+			p++;
+			while (*p && *p != '"')
+			{
+				if (*p == '\\' && p[1])
+					p++;
+				appendStringInfoChar(&buf, *p++);
+			}
+			if (*p != '"')
+				return false;
+			p++;
+		}
+		else
+		{
+			while (*p && *p != '.')
+			{
+				if (*p == '"' || *p == '[' || *p == ']')
+					return false;
+				appendStringInfoChar(&buf, *p++);
+			}
+		}
+		if (buf.len == 0 || n == max)
+			return false;
+		(*segs)[n] = buf.data;
+		(*lens)[n] = buf.len;
+		n++;
+		if (*p == '\0')
+			break;
+		if (*p != '.')
+			return false;
+		p++;
+	}
+	*nsegs = n;
+	return true;
+}
