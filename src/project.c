@@ -84,13 +84,36 @@ tc_check_object(TcState *st, TcConv *conv, const JsonbValue *v)
 }
 
 /*
+ * tc_project_init
+ *		Set up projection in this process: register the invalidation
+ *		callbacks of the plan cache.  Called from _PG_init().
+ */
+void
+tc_project_init(void)
+{
+	tc_plan_init();
+}
+
+/*
+ * tc_get_conv
+ *		The conversion for composite type typid (or a domain over one), from
+ *		the plan cache: see tc_plan_get_conv().  The rest of typed_cache
+ *		calls it to check a target type once, before projecting into it.
+ */
+TcConv *
+tc_get_conv(Oid typid)
+{
+	return tc_plan_get_conv(typid);
+}
+
+/*
  * tc_project_jsonb
  *		See project.h.
  */
 Datum
 tc_project_jsonb(Jsonb *doc, Oid typid)
 {
-	TcConv	   *conv = tc_get_conv(typid);
+	TcConv	   *conv = tc_plan_get_conv(typid);
 	TcState		st;
 	JsonbValue	root;
 	bool		isnull;
@@ -130,7 +153,7 @@ tc_call_cache(TcCallCache **slot, FunctionCallInfo fcinfo, MemoryContext mcxt)
 		*slot = cc;
 	}
 	cc->conv = NULL;
-	cc->conv = tc_get_conv(cc->typid);
+	cc->conv = tc_plan_get_conv(cc->typid);
 	cc->generation = tc_generation;
 	return cc;
 }

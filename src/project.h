@@ -251,9 +251,14 @@ typedef struct TcState
 	TcPathSeg	seg[TC_MAX_DEPTH];
 } TcState;
 
+/* project.c */
+extern void tc_project_init(void);
+extern TcConv *tc_get_conv(Oid typid);
+
 /* project_plan.c */
 extern uint64 tc_generation;
-extern TcConv *tc_get_conv(Oid typid);
+extern void tc_plan_init(void);
+extern TcConv *tc_plan_get_conv(Oid typid);
 extern TcPlan *tc_build_plan(Oid typid, const TcTypeOptions *opts);
 extern Datum tc_convert(TcState *st, TcConv *conv, const JsonbValue *v,
 						bool *isnull);

@@ -132,10 +132,6 @@ tc_xact_callback(XactEvent event, void *arg)
 }
 
 /*
- * tc_project_init
- *		Register the invalidation callbacks.  Called from _PG_init().
- */
-/*
  * tc_enum_callback
  *		An enum label was added or renamed: forget every plan, since plans
  *		remember the labels they have seen.
@@ -146,8 +142,13 @@ tc_enum_callback(Datum arg, int cacheid, uint32 hashvalue)
 	tc_relcache_callback((Datum) 0, InvalidOid);
 }
 
+/*
+ * tc_plan_init
+ *		Register the invalidation callbacks of the plan cache.  Called from
+ *		tc_project_init(), in _PG_init().
+ */
 void
-tc_project_init(void)
+tc_plan_init(void)
 {
 	CacheRegisterRelcacheCallback(tc_relcache_callback, (Datum) 0);
 	CacheRegisterSyscacheCallback(ENUMOID, tc_enum_callback, (Datum) 0);
@@ -184,13 +185,13 @@ tc_check_composite(Oid typid)
 }
 
 /*
- * tc_get_conv
+ * tc_plan_get_conv
  *		Return the conversion for composite type typid (or a domain over
  *		one), building and caching it if needed.  The result stays valid at
  *		least until the end of the current transaction.
  */
 TcConv *
-tc_get_conv(Oid typid)
+tc_plan_get_conv(Oid typid)
 {
 	TcCacheEntry *entry;
 	bool		found;
@@ -355,7 +356,7 @@ tc_build_conv(TcConv *c, Oid typid, int32 typmod, bool coerce, List **deps,
 					*deps = list_concat_unique_oid(*deps, c->sub->deprelids);
 					break;
 				}
-				subconv = tc_get_conv(c->basetypid);
+				subconv = tc_plan_get_conv(c->basetypid);
 				c->sub = subconv->sub;
 				sub = hash_search(tc_plan_cache, &c->basetypid, HASH_FIND,
 								  NULL);
