@@ -40,24 +40,27 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
-#include "access/xact.h"
-#include "catalog/pg_type.h"
 #include "funcapi.h"
-#include "miscadmin.h"
-#include "port/pg_bswap.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/datum.h"
-#include "utils/hsearch.h"
-#include "utils/inval.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/syscache.h"
-#include "utils/typcache.h"
 
 #include "project.h"
-#include "typed_cache.h"
+#include "project_convert.h"
+#include "project_exec.h"
+#include "project_path.h"
+#include "project_plan.h"
+
+/*
+ * A hint to load the cache line at p: project() asks for the first
+ * TC_DOC_PREFETCH bytes of a document at once (documents are seldom in
+ * cache).  A no-op for compilers without the builtin.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define tc_doc_prefetch(p) __builtin_prefetch((p), 0, 3)
+#else
+#define tc_doc_prefetch(p) ((void) (p))
+#endif
+#define TC_CACHE_LINE		64
+#define TC_DOC_PREFETCH		1024
 
 PG_FUNCTION_INFO_V1(project);
 PG_FUNCTION_INFO_V1(project_set);

@@ -40,24 +40,16 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
-#include "access/xact.h"
-#include "catalog/pg_type.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "port/pg_bswap.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
-#include "utils/hsearch.h"
-#include "utils/inval.h"
-#include "utils/lsyscache.h"
-#include "utils/memutils.h"
-#include "utils/syscache.h"
-#include "utils/typcache.h"
 
-#include "project.h"
-#include "typed_cache.h"
+#include "project_convert.h"
+#include "project_exec.h"
+#include "project_form.h"
+#include "project_path.h"
 
 static Datum tc_convert_object(TcState *st, TcPlan *plan,
 							   const JsonbContainer *jc);
@@ -85,23 +77,6 @@ tc_key_cmp(const char *a, int alen, const char *b, int blen, bool fold)
 			return ca < cb ? -1 : 1;
 	}
 	return 0;
-}
-
-/*
- * tc_root_value
- *		The root of doc as a JsonbValue.
- */
-void
-tc_root_value(Jsonb *doc, JsonbValue *v)
-{
-	if (JB_ROOT_IS_SCALAR(doc))
-		JsonbExtractScalar(&doc->root, v);
-	else
-	{
-		v->type = jbvBinary;
-		v->val.binary.data = &doc->root;
-		v->val.binary.len = VARSIZE(doc) - VARHDRSZ;
-	}
 }
 
 /* ---------- conversion ---------- */

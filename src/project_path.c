@@ -40,51 +40,9 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
-#include "access/xact.h"
-#include "catalog/pg_type.h"
-#include "funcapi.h"
-#include "miscadmin.h"
-#include "port/pg_bswap.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/datum.h"
-#include "utils/hsearch.h"
-#include "utils/inval.h"
-#include "utils/lsyscache.h"
-#include "utils/memutils.h"
-#include "utils/syscache.h"
-#include "utils/typcache.h"
+#include "lib/stringinfo.h"
 
-#include "project.h"
-#include "typed_cache.h"
-
-/*
- * tc_path_push_key / tc_path_push_index
- *		Descend one level in the JSON path kept for error messages.  Levels
- *		beyond TC_MAX_DEPTH are counted but not recorded.
- */
-void
-tc_path_push_key(TcState *st, const char *key, int keylen)
-{
-	if (st->depth < TC_MAX_DEPTH)
-	{
-		st->seg[st->depth].key = key;
-		st->seg[st->depth].keylen = keylen;
-	}
-	st->depth++;
-}
-
-void
-tc_path_push_index(TcState *st, int index)
-{
-	if (st->depth < TC_MAX_DEPTH)
-	{
-		st->seg[st->depth].key = NULL;
-		st->seg[st->depth].index = index;
-	}
-	st->depth++;
-}
+#include "project_path.h"
 
 /*
  * tc_path_string

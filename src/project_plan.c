@@ -40,15 +40,10 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "funcapi.h"
 #include "miscadmin.h"
-#include "port/pg_bswap.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/datum.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -56,8 +51,11 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
-#include "project.h"
-#include "typed_cache.h"
+#include "project_exec.h"
+#include "project_form.h"
+#include "project_options.h"
+#include "project_path.h"
+#include "project_plan.h"
 
 /* One cached conversion for a composite type or a domain over one. */
 typedef struct TcCacheEntry

@@ -23,10 +23,7 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/skey.h"
-#include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -34,17 +31,15 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "compat.h"
-#include "project.h"
-#include "typed_cache.h"
+#include "project_options.h"
+#include "project_plan.h"
 
 PG_FUNCTION_INFO_V1(tc_register);
 PG_FUNCTION_INFO_V1(tc_unregister);
