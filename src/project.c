@@ -2,34 +2,17 @@
  *
  * project.c
  *	  typed_cache.project() and typed_cache.project_set(): jsonb documents
- *	  into composite types, through conversion plans cached per backend.
+ *	  into composite types, through conversion plans cached per backend;
+ *	  and the entry points the rest of typed_cache calls.
  *
- * A plan is compiled once per type per backend and kept in a hash table
- * keyed by type OID.  Each cache entry records the relations (composite
- * types' pg_class rows) its plan was built from, its own and those of every
- * nested composite; a relcache invalidation of any of them (ALTER TYPE,
- * DROP TYPE, and register()/unregister(), which send one on purpose) drops
- * the entry and bumps a generation counter that every caller compares
- * against before reusing the plan pointer it keeps in fn_extra.  Dropped
- * entries are freed only at transaction end, so a plan that is in use when
- * an invalidation arrives in the middle of a row stays readable.
- *
- * An object is matched against its plan in one pass over its keys, which
- * jsonb stores sorted (shorter first, then bytewise): the plan keeps its
- * field keys sorted the same way and merges the two lists.  Values are read
- * straight from the container without an iterator.  The common conversions
- * (strings into text, integers, booleans, numerics, exact floats) are done
- * inline; text fields are not copied into text datums but handed to the
- * tuple former (project_form.c), which writes them from the document into
- * the tuple.  Working arrays live on the stack and small intermediate
- * results (nested objects, arrays) in a per-object arena on the stack, so
- * that a typical row allocates nothing but its result; whatever else a row
- * allocates goes into a scratch context reset after the call.
- *
- * Errors name the JSON path of the value at fault.  Conversion errors
- * raised by PostgreSQL's own functions (out of range, domain checks, input
- * syntax) are caught once per call and re-thrown with that path added to
- * their detail.
+ * This is the top of projection (see project.h for its layers): the SQL
+ * functions find the plan of their target type (project_plan.c), keep it
+ * in fn_extra while the plan generation does not change, and hand each
+ * document to the executor (project_exec.c) in a scratch context that is
+ * reset after the call, so that a typical row allocates nothing but its
+ * result.  tc_project_jsonb() does the same for the cache (typed get()
+ * and schema on write), tc_get_conv() lets it check a target type once,
+ * and tc_project_init() sets up the plan cache from _PG_init().
  *
  * Copyright (c) 2026, typed_cache authors
  *

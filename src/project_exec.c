@@ -1,18 +1,8 @@
 /*-------------------------------------------------------------------------
  *
- * project.c
- *	  typed_cache.project() and typed_cache.project_set(): jsonb documents
- *	  into composite types, through conversion plans cached per backend.
- *
- * A plan is compiled once per type per backend and kept in a hash table
- * keyed by type OID.  Each cache entry records the relations (composite
- * types' pg_class rows) its plan was built from, its own and those of every
- * nested composite; a relcache invalidation of any of them (ALTER TYPE,
- * DROP TYPE, and register()/unregister(), which send one on purpose) drops
- * the entry and bumps a generation counter that every caller compares
- * against before reusing the plan pointer it keeps in fn_extra.  Dropped
- * entries are freed only at transaction end, so a plan that is in use when
- * an invalidation arrives in the middle of a row stays readable.
+ * project_exec.c
+ *	  The executor of a conversion plan: JSON objects into composite
+ *	  values and JSON arrays into SQL arrays, for typed_cache.project().
  *
  * An object is matched against its plan in one pass over its keys, which
  * jsonb stores sorted (shorter first, then bytewise): the plan keeps its
@@ -23,18 +13,18 @@
  * tuple former (project_form.c), which writes them from the document into
  * the tuple.  Working arrays live on the stack and small intermediate
  * results (nested objects, arrays) in a per-object arena on the stack, so
- * that a typical row allocates nothing but its result; whatever else a row
- * allocates goes into a scratch context reset after the call.
+ * that a typical row allocates nothing but its result.  Scalars are
+ * converted by project_convert.c.
  *
- * Errors name the JSON path of the value at fault.  Conversion errors
- * raised by PostgreSQL's own functions (out of range, domain checks, input
- * syntax) are caught once per call and re-thrown with that path added to
- * their detail.
+ * Errors name the JSON path of the value at fault (project_path.c).
+ * Conversion errors raised by PostgreSQL's own functions (out of range,
+ * domain checks, input syntax) are caught once per call and re-thrown with
+ * that path added to their detail.
  *
  * Copyright (c) 2026, typed_cache authors
  *
  * IDENTIFICATION
- *	  src/project.c
+ *	  src/project_exec.c
  *
  *-------------------------------------------------------------------------
  */

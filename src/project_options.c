@@ -1,23 +1,19 @@
 /*-------------------------------------------------------------------------
  *
- * registry.c
- *	  typed_cache.register() and typed_cache.unregister(): projection
- *	  options of composite types, kept in typed_cache.registrations.
+ * project_options.c
+ *	  Projection options of composite types: parsing them, and reading a
+ *	  type's registration from typed_cache.registrations.
  *
- * Options are validated when they are registered, by compiling a plan
- * with them; a plan is rebuilt from the table whenever it is needed again.
- * Registering or unregistering a type sends a relcache invalidation for
- * the type's relation, which every backend's plan cache (project.c)
- * watches, so that the change applies to the next call in every session.
- *
- * Only the owner of a type may change its registration.  The table itself
- * is writable only by its owner (the extension's owner): register() checks
- * ownership of the type as the caller, then writes as the table's owner.
+ * The options are a jsonb object ("fields", "unknown_keys", "naming",
+ * "coerce"); they are parsed into a TcTypeOptions for the plan builder
+ * (project_plan.c), which checks them against the type.  A plan is rebuilt
+ * from the table whenever it is needed again; typed_cache.register() and
+ * unregister() (project_registry.c) write the table.
  *
  * Copyright (c) 2026, typed_cache authors
  *
  * IDENTIFICATION
- *	  src/registry.c
+ *	  src/project_options.c
  *
  *-------------------------------------------------------------------------
  */

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
- * project.c
- *	  typed_cache.project() and typed_cache.project_set(): jsonb documents
- *	  into composite types, through conversion plans cached per backend.
+ * project_plan.c
+ *	  Conversion plans of typed_cache.project(): compiling them from the
+ *	  catalog and the registered options, caching them per backend, and
+ *	  dropping them when the types they were built from change.
  *
  * A plan is compiled once per type per backend and kept in a hash table
  * keyed by type OID.  Each cache entry records the relations (composite
@@ -14,27 +15,16 @@
  * entries are freed only at transaction end, so a plan that is in use when
  * an invalidation arrives in the middle of a row stays readable.
  *
- * An object is matched against its plan in one pass over its keys, which
- * jsonb stores sorted (shorter first, then bytewise): the plan keeps its
- * field keys sorted the same way and merges the two lists.  Values are read
- * straight from the container without an iterator.  The common conversions
- * (strings into text, integers, booleans, numerics, exact floats) are done
- * inline; text fields are not copied into text datums but handed to the
- * tuple former (project_form.c), which writes them from the document into
- * the tuple.  Working arrays live on the stack and small intermediate
- * results (nested objects, arrays) in a per-object arena on the stack, so
- * that a typical row allocates nothing but its result; whatever else a row
- * allocates goes into a scratch context reset after the call.
- *
- * Errors name the JSON path of the value at fault.  Conversion errors
- * raised by PostgreSQL's own functions (out of range, domain checks, input
- * syntax) are caught once per call and re-thrown with that path added to
- * their detail.
+ * A plan keeps its field keys sorted as jsonb stores an object's keys
+ * (shorter first, then bytewise: tc_key_cmp()), for the executor's
+ * one-pass match (project_exec.c).  Defaults given in the options are
+ * converted once when the plan is compiled, so that a bad default is an
+ * error of register(), not of the first document that lacks the key.
  *
  * Copyright (c) 2026, typed_cache authors
  *
  * IDENTIFICATION
- *	  src/project.c
+ *	  src/project_plan.c
  *
  *-------------------------------------------------------------------------
  */

@@ -1,14 +1,15 @@
 /*-------------------------------------------------------------------------
  *
- * registry.c
+ * project_registry.c
  *	  typed_cache.register() and typed_cache.unregister(): projection
  *	  options of composite types, kept in typed_cache.registrations.
  *
- * Options are validated when they are registered, by compiling a plan
- * with them; a plan is rebuilt from the table whenever it is needed again.
- * Registering or unregistering a type sends a relcache invalidation for
- * the type's relation, which every backend's plan cache (project.c)
- * watches, so that the change applies to the next call in every session.
+ * Options are validated when they are registered, by parsing them
+ * (project_options.c) and compiling a plan with them (project_plan.c); a
+ * plan is rebuilt from the table whenever it is needed again.  Registering
+ * or unregistering a type sends a relcache invalidation for the type's
+ * relation, which every backend's plan cache (project_plan.c) watches, so
+ * that the change applies to the next call in every session.
  *
  * Only the owner of a type may change its registration.  The table itself
  * is writable only by its owner (the extension's owner): register() checks
@@ -17,7 +18,7 @@
  * Copyright (c) 2026, typed_cache authors
  *
  * IDENTIFICATION
- *	  src/registry.c
+ *	  src/project_registry.c
  *
  *-------------------------------------------------------------------------
  */
