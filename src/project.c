@@ -48,15 +48,6 @@
 PG_FUNCTION_INFO_V1(project);
 PG_FUNCTION_INFO_V1(project_set);
 
-/* What project() keeps in fn_extra between calls. */
-typedef struct TcCallCache
-{
-	Oid			typid;
-	uint64		generation;
-	TcConv	   *conv;
-	MemoryContext scratch;		/* reset after every call */
-} TcCallCache;
-
 /*
  * tc_check_object
  *		Raise 42804 unless v is a JSON object (the document, or an element
@@ -112,36 +103,6 @@ tc_project_jsonb(Jsonb *doc, Oid typid)
 	if (isnull)
 		elog(ERROR, "typed_cache: projection of an object returned NULL");
 	return result;
-}
-
-/*
- * tc_call_cache
- *		The plan for the target argument of project() or project_set(),
- *		kept in *slot (allocated in mcxt) and revalidated against the plan
- *		generation.
- */
-static TcCallCache *
-tc_call_cache(TcCallCache **slot, FunctionCallInfo fcinfo, MemoryContext mcxt)
-{
-	TcCallCache *cc = *slot;
-
-	if (likely(cc != NULL && cc->conv != NULL &&
-			   cc->generation == tc_generation))
-		return cc;
-	if (cc == NULL)
-	{
-		cc = MemoryContextAllocZero(mcxt, sizeof(TcCallCache));
-		cc->scratch = AllocSetContextCreate(mcxt,
-											"typed_cache projection",
-											ALLOCSET_DEFAULT_SIZES);
-		/* the argument's type is that of an expression: it never changes */
-		cc->typid = get_fn_expr_argtype(fcinfo->flinfo, 1);
-		*slot = cc;
-	}
-	cc->conv = NULL;
-	cc->conv = tc_plan_get_conv(cc->typid);
-	cc->generation = tc_generation;
-	return cc;
 }
 
 /*

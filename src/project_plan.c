@@ -59,7 +59,7 @@ typedef struct TcCacheEntry
 static HTAB *tc_plan_cache = NULL;
 static MemoryContext tc_plan_cxt = NULL;
 static List *tc_graveyard = NIL;	/* contexts to free at transaction end */
-uint64		tc_generation = 1;
+static uint64 tc_generation = 1;
 
 static void tc_build_conv(TcConv *c, Oid typid, int32 typmod, bool coerce,
 						  List **deps, Oid building);
@@ -239,6 +239,36 @@ tc_plan_get_conv(Oid typid)
 		entry->deprelids = deps;
 		return conv;
 	}
+}
+
+/*
+ * tc_call_cache
+ *		The plan for the target argument of project() or project_set(),
+ *		kept in *slot (allocated in mcxt) and revalidated against the plan
+ *		generation.
+ */
+TcCallCache *
+tc_call_cache(TcCallCache **slot, FunctionCallInfo fcinfo, MemoryContext mcxt)
+{
+	TcCallCache *cc = *slot;
+
+	if (likely(cc != NULL && cc->conv != NULL &&
+			   cc->generation == tc_generation))
+		return cc;
+	if (cc == NULL)
+	{
+		cc = MemoryContextAllocZero(mcxt, sizeof(TcCallCache));
+		cc->scratch = AllocSetContextCreate(mcxt,
+											"typed_cache projection",
+											ALLOCSET_DEFAULT_SIZES);
+		/* the argument's type is that of an expression: it never changes */
+		cc->typid = get_fn_expr_argtype(fcinfo->flinfo, 1);
+		*slot = cc;
+	}
+	cc->conv = NULL;
+	cc->conv = tc_plan_get_conv(cc->typid);
+	cc->generation = tc_generation;
+	return cc;
 }
 
 /*

@@ -25,15 +25,20 @@
 #include "project_convert.h"
 #include "project_options.h"
 
-/*
- * Bumped whenever a cached plan is dropped: callers that keep a plan
- * pointer across calls compare it against the value they saw.
- */
-extern uint64 tc_generation;
+/* What project() keeps in fn_extra between calls. */
+typedef struct TcCallCache
+{
+	Oid			typid;
+	uint64		generation;
+	TcConv	   *conv;
+	MemoryContext scratch;		/* reset after every call */
+} TcCallCache;
 
 extern void tc_plan_init(void);
 extern void tc_check_composite(Oid typid);
 extern TcConv *tc_plan_get_conv(Oid typid);
+extern TcCallCache *tc_call_cache(TcCallCache **slot, FunctionCallInfo fcinfo,
+								  MemoryContext mcxt);
 extern TcPlan *tc_build_plan(Oid typid, const TcTypeOptions *opts);
 
 #endif							/* TYPED_CACHE_PROJECT_PLAN_H */
