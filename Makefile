@@ -11,26 +11,30 @@
 MODULE_big = typed_cache
 OBJS = \
 	src/typed_cache.o \
-	src/project.o \
-	src/project_convert.o \
-	src/project_form.o \
-	src/registry.o \
-	src/cache_store.o \
-	src/cache_xact.o \
-	src/cache_sql.o \
-	src/cache_views.o \
+	src/cache_fetch.o \
 	src/cache_shard.o \
+	src/cache_sql.o \
+	src/cache_store.o \
+	src/cache_views.o \
+	src/cache_xact.o \
+	src/coherence_citus.o \
 	src/coherence_commit.o \
 	src/coherence_fill.o \
 	src/coherence_own.o \
 	src/coherence_slots.o \
-	src/coherence_citus.o \
-	src/coherence_wal.o \
-	src/cache_fetch.o \
 	src/coherence_trigger.o \
+	src/coherence_wal.o \
 	src/memstats.o \
 	src/memstats_contexts.o \
-	src/memstats_convergence.o
+	src/memstats_convergence.o \
+	src/project.o \
+	src/project_convert.o \
+	src/project_exec.o \
+	src/project_form.o \
+	src/project_options.o \
+	src/project_path.o \
+	src/project_plan.o \
+	src/project_registry.o
 
 EXTENSION = typed_cache
 DATA = typed_cache--1.0.sql typed_cache--1.0--1.1.sql typed_cache--1.1--1.2.sql \

@@ -1,15 +1,26 @@
 /*-------------------------------------------------------------------------
  *
  * project.h
- *	  Typed projection of jsonb documents into composite types.
+ *	  Typed projection of jsonb documents into composite types: what the
+ *	  rest of typed_cache calls (project.c).
  *
- * A projection is driven by a conversion plan (TcConv) compiled once per
- * type per backend: for a composite type, a TcPlan with one TcField per
- * attribute, the JSON key or path each is read from, and how the JSON value
- * is converted into the attribute's type.  Plans live in a backend-local
- * cache (project.c) that syscache/relcache callbacks invalidate; they are
- * built from the type's catalog entries and its registered options
- * (registry.c).  Scalar conversions are in project_convert.c.
+ * Projection is layered, each layer a file with a header of its own that
+ * says who may call it; lower layers never call or include higher ones:
+ *
+ *	project.c			typed_cache.project() and project_set(), and the
+ *						entry points below
+ *	project_registry.c	typed_cache.register() and unregister()
+ *	project_plan.c		conversion plans: compiled, cached per backend,
+ *						dropped on invalidation
+ *	project_options.c	registration options: parsed, read from
+ *						typed_cache.registrations
+ *	project_exec.c		the executor of a plan: objects and arrays
+ *	project_form.c		forming tuples and text arrays
+ *	project_convert.c	conversion of JSON scalars; the plan's types
+ *	project_path.c		JSON paths (messages, registered paths)
+ *
+ * Callers of this header: typed_cache.c (tc_project_init()) and the cache
+ * (typed reads and schema on write).  No other file of projection includes it.
  *
  * Copyright (c) 2026, typed_cache authors
  *
@@ -23,12 +34,18 @@
 
 #include "postgres.h"
 
-#include "access/tupdesc.h"
-#include "fmgr.h"
-#include "nodes/pg_list.h"
 #include "utils/jsonb.h"
 
-#include "compat.h"
+/* internal to the library (see the Makefile) */
+#pragma GCC visibility push(hidden)
+
+struct TcConv;
+
+/*
+ * Register the invalidation callbacks of the plan cache.  Called from
+ * _PG_init().
+ */
+extern void tc_project_init(void);
 
 /*
  * Project a jsonb document into the composite type typid exactly as
@@ -40,254 +57,13 @@
 extern Datum tc_project_jsonb(Jsonb *doc, Oid typid);
 
 /*
- * Raise an error unless typid is a composite type (or a domain over one).
+ * The conversion plan for composite type typid (or a domain over one),
+ * built and cached if needed; valid at least until the end of the current
+ * transaction.  Raises 42804 if typid is not a composite type.  The cache
+ * calls it to check a target type once, before projecting into it.
  */
-extern void tc_check_composite(Oid typid);
+extern struct TcConv *tc_get_conv(Oid typid);
 
-/* ---------- internals shared by project*.c and registry.c ---------- */
-
-/*
- * A hint to load the cache line at p: project() asks for the first
- * TC_DOC_PREFETCH bytes of a document at once (documents are seldom in
- * cache).  A no-op for compilers without the builtin.
- */
-#if defined(__GNUC__) || defined(__clang__)
-#define tc_doc_prefetch(p) __builtin_prefetch((p), 0, 3)
-#else
-#define tc_doc_prefetch(p) ((void) (p))
-#endif
-#define TC_CACHE_LINE		64
-#define TC_DOC_PREFETCH		1024
-
-/* How a JSON value becomes a value of one SQL type. */
-typedef enum TcConvKind
-{
-	TC_INT2,
-	TC_INT4,
-	TC_INT8,
-	TC_FLOAT4,
-	TC_FLOAT8,
-	TC_NUMERIC,
-	TC_BOOL,
-	TC_TEXT,					/* text, and varchar/bpchar without length */
-	TC_VARCHAR,					/* varchar(n) */
-	TC_BPCHAR,					/* char(n) */
-	TC_DATE,
-	TC_TIMESTAMP,
-	TC_TIMESTAMPTZ,
-	TC_JSON,
-	TC_JSONB,
-	TC_ARRAY,
-	TC_COMPOSITE,
-	TC_OTHER					/* through the type's input function */
-} TcConvKind;
-
-struct TcPlan;
-
-typedef struct TcConv
-{
-	TcConvKind	kind;
-	Oid			typid;			/* declared type, possibly a domain */
-	int32		typmod;
-	Oid			basetypid;		/* typid with domains stripped */
-	int32		basetypmod;
-	bool		is_domain;
-	bool		coerce;			/* accept what jsonb_populate_record does */
-	bool		fast;			/* no domain, no coercion: tc_convert_fast() */
-	char		typcategory;	/* of the base type */
-	void	   *domain_extra;	/* domain_check() cache */
-	MemoryContext mcxt;			/* where the plan lives */
-	FmgrInfo	infunc;			/* input function of typid */
-	Oid			typioparam;
-	FmgrInfo	baseinfunc;		/* input function of basetypid */
-	Oid			baseioparam;
-	/* TC_ARRAY */
-	struct TcConv *elem;
-	int16		elmlen;
-	bool		elmbyval;
-	char		elmalign;
-	/* TC_COMPOSITE */
-	struct TcPlan *sub;
-	/* enums: labels already seen, with their OIDs (filled by enum_in) */
-	bool		is_enum;
-	int			nlabels;
-	struct TcEnumLabel *labels;
-} TcConv;
-
-#define TC_ENUM_CACHE 32
-
-typedef struct TcEnumLabel
-{
-	char	   *label;
-	int			len;
-	Oid			oid;
-} TcEnumLabel;
-
-typedef struct TcField
-{
-	int			attno;			/* 0-based index into the tuple */
-	char	   *name;			/* attribute name */
-	char	   *key;			/* JSON key read when npath == 0 */
-	int			keylen;
-	int			npath;			/* > 0: read from this path instead */
-	char	  **path;
-	int		   *pathlen;
-	char	   *pathtext;		/* the path as registered, for messages */
-	bool		required;
-	Jsonb	   *defval;			/* default when the key is missing */
-	bool		direct_text;	/* a JSON string is written as is */
-	TcConv		conv;
-} TcField;
-
-typedef enum TcNaming
-{
-	TC_NAMING_EXACT,
-	TC_NAMING_CASE_INSENSITIVE,
-	TC_NAMING_CAMEL_TO_SNAKE
-} TcNaming;
-
-/* Entry of the sorted key table that drives the one-pass match. */
-typedef struct TcKey
-{
-	const char *key;
-	int			keylen;
-	int			field;			/* index into fields, or -1: a path's head */
-} TcKey;
-
-/* Physical layout of one attribute, for the tuple former. */
-typedef struct TcAttLayout
-{
-	int16		attlen;
-	uint8		alignby;		/* 1, 2, 4 or 8 */
-	bool		byval;
-	bool		packable;		/* varlena that may get a 1-byte header */
-} TcAttLayout;
-
-/* What the tuple former of a plan is trusted with (project_form.c). */
-typedef enum TcFormer
-{
-	TC_FORMER_UNCHECKED,		/* compare the next tuple to heap_form_tuple */
-	TC_FORMER_OK,
-	TC_FORMER_OFF				/* heap_form_tuple only */
-} TcFormer;
-
-typedef struct TcPlan
-{
-	Oid			typid;			/* the composite type */
-	Oid			typrelid;
-	TupleDesc	tupdesc;
-	int			natts;			/* tupdesc->natts, dropped ones included */
-	int			nfields;		/* live attributes */
-	TcField    *fields;
-	int			nkeys;			/* sorted in jsonb key order */
-	TcKey	   *keys;
-	int			npathfields;
-	int		   *pathfields;		/* indexes of fields read from paths */
-	bool		unknown_error;
-	TcNaming	naming;
-	bool		registered;
-	List	   *deprelids;		/* relids whose change invalidates this */
-	TcAttLayout *layout;		/* per attribute, natts of them */
-	char	   *header;			/* SizeofHeapTupleHeader template bytes */
-	TcFormer	former;
-} TcPlan;
-
-/*
- * Room for small results (nested objects, arrays) that live until the
- * object being converted is formed: a buffer on that object's stack frame.
- */
-typedef struct TcArena
-{
-	char	   *next;
-	char	   *end;
-} TcArena;
-
-/* Options of a registration, parsed (registry.c). */
-typedef struct TcFieldOptions
-{
-	char	   *name;
-	char	   *path;			/* NULL if none */
-	bool		required;
-	Jsonb	   *defval;			/* NULL if none */
-	int			coerce;			/* -1 inherit, 0 no, 1 yes */
-} TcFieldOptions;
-
-typedef struct TcTypeOptions
-{
-	bool		coerce;
-	bool		unknown_error;
-	TcNaming	naming;
-	int			nfields;
-	TcFieldOptions *fields;
-} TcTypeOptions;
-
-/* Per-call conversion state: where we are, for error messages. */
-#define TC_MAX_DEPTH 64
-
-typedef struct TcPathSeg
-{
-	const char *key;			/* NULL for an array index */
-	int			keylen;
-	int			index;
-} TcPathSeg;
-
-/*
- * The value being converted is copied into the state, not pointed to: it is
- * often a local of a frame that an error unwinds before tc_project_value()
- * describes it.  What the copy points to (the document, a default in the
- * plan) outlives the call.  seg comes last so that callers can clear
- * everything else with memset(st, 0, offsetof(TcState, seg)).
- */
-typedef struct TcState
-{
-	int			depth;
-	/* what was being converted when an error was raised */
-	bool		cur_present;	/* false: a missing value */
-	JsonbValue	cur_value;
-	const TcConv *cur_conv;		/* lives in the plan */
-	bool		own_error;		/* the error carries its path already */
-	MemoryContext tuplecxt;		/* where to form the outermost tuple */
-	TcArena    *arena;			/* of the object being converted, or NULL */
-	TcPathSeg	seg[TC_MAX_DEPTH];
-} TcState;
-
-/* project.c */
-extern TcConv *tc_get_conv(Oid typid);
-extern TcPlan *tc_build_plan(Oid typid, const TcTypeOptions *opts);
-extern Datum tc_convert(TcState *st, TcConv *conv, const JsonbValue *v,
-						bool *isnull);
-extern Datum tc_project_value(TcState *st, TcConv *conv, const JsonbValue *v,
-							  bool *isnull, MemoryContext resultcxt);
-extern char *tc_path_string(const TcState *st);
-extern char *tc_describe_value(const JsonbValue *v);
-extern void tc_path_push_key(TcState *st, const char *key, int keylen);
-extern void tc_path_push_index(TcState *st, int index);
-extern bool tc_split_path(const char *path, char ***segs, int **lens,
-						  int *nsegs);
-
-/* project_convert.c */
-extern bool tc_convert_fast(const TcConv *conv, const JsonbValue *v,
-							Datum *result);
-extern Datum tc_convert_scalar(TcState *st, TcConv *conv, const JsonbValue *v);
-extern Datum tc_convert_via_input(TcState *st, TcConv *conv,
-								  const JsonbValue *v);
-extern void tc_fill_value(const JsonbContainer *jc, int index,
-						  const char *base, uint32 offset, uint32 len,
-						  JsonbValue *result);
-TC_NORETURN extern void tc_mismatch_error(TcState *st,
-										  const TcConv *conv,
-										  const JsonbValue *v);
-
-/* project_form.c */
-extern void *tc_alloc0(TcArena *arena, Size size);
-extern void tc_layout_build(TcPlan *plan);
-extern Datum tc_form_tuple(TcPlan *plan, Datum *values, bool *nulls,
-						   int32 *textlen, MemoryContext cxt, TcArena *arena);
-extern Datum tc_form_text_array(TcConv *conv, const JsonbContainer *jc,
-								TcArena *arena);
-
-/* registry.c */
-extern bool tc_lookup_registration(Oid typid, TcTypeOptions *opts);
-extern void tc_parse_options(Oid typid, Jsonb *options, TcTypeOptions *opts);
+#pragma GCC visibility pop
 
 #endif							/* TYPED_CACHE_PROJECT_H */

@@ -47,7 +47,8 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
-#include "project.h"
+#include "project_convert.h"
+#include "project_path.h"
 
 /* The numeric on-disk header (see src/backend/utils/adt/numeric.c). */
 #define TC_NUMERIC_SIGN_MASK		0xC000

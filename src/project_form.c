@@ -46,7 +46,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "project.h"
+#include "project_form.h"
 
 /*
  * tc_alloc0

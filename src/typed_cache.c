@@ -58,7 +58,6 @@
 #include "coherence_wal.h"
 #include "memstats.h"
 #include "project.h"
-#include "typed_cache.h"
 
 PG_MODULE_MAGIC;
 
