@@ -3,7 +3,8 @@
 #
 # bench_instructions.sh
 #	  Instructions per call of put, get, get of a tagged entry and
-#	  invalidate, for the installed typed_cache and for the build of an
+#	  invalidate (and, on request, of project() and of a typed get), for
+#	  the installed typed_cache and for the build of an
 #	  older commit, counted by valgrind's callgrind in a single-user
 #	  backend: the count is the same from run to run whatever else the
 #	  machine does, so small differences show where timings drown in
@@ -24,7 +25,9 @@
 #	test/bench/bench_instructions.sh
 #	BENCH_OLD_COMMIT=bacb6b6 BENCH_CALLS=50000 test/bench/bench_instructions.sh
 # Settings (defaults): BENCH_OLD_COMMIT=2c1093f (1.0), BENCH_CALLS=100000,
-# BENCH_EXT_VERSION=1.0, BENCH_WHAT="loop put get get3 invalidate".
+# BENCH_EXT_VERSION=1.0, BENCH_WHAT="loop put get get3 invalidate"; also
+# "scan project project_mixed get_typed" (project() of a flat and of a mixed
+# document read from a table, gross: "scan" is the table read alone).
 # About 2 minutes per side with the defaults.
 #
 # Copyright (c) 2026, typed_cache authors
@@ -72,6 +75,10 @@ query() {
 		get) echo "SELECT count(typed_cache.get('k' || (g % 1000))) FROM generate_series(1, $2) g;" ;;
 		get3) echo "SELECT count(typed_cache.get('t' || (g % 1000))) FROM generate_series(1, $2) g;" ;;
 		invalidate) echo "BEGIN; SELECT count(typed_cache.invalidate(ARRAY['x' || (g % 1000)])) FROM generate_series(1, $2) g; COMMIT;" ;;
+		scan) echo "SELECT count(doc) FROM (SELECT doc FROM docs LIMIT $2) d;" ;;
+		project) echo "SELECT count(typed_cache.project(doc, NULL::flat_t)) FROM (SELECT doc FROM docs LIMIT $2) d;" ;;
+		project_mixed) echo "SELECT count(typed_cache.project(doc, NULL::mixed_t)) FROM (SELECT doc FROM docs LIMIT $2) d;" ;;
+		get_typed) echo "SELECT count(typed_cache.get('f' || (g % 1000), NULL::flat_t)) FROM generate_series(1, $2) g;" ;;
 	esac
 }
 
@@ -80,11 +87,23 @@ instructions() {
 	local bindir=$1 data=$2 q
 	q="SELECT count(typed_cache.put('k' || g, '1')) FROM generate_series(0, 999) g;
 SELECT count(typed_cache.put('t' || g, '1', NULL, NULL, ARRAY['a', 'b', 'c'])) FROM generate_series(0, 999) g;
+SELECT count(typed_cache.put('f' || g, doc)) FROM (SELECT doc FROM docs LIMIT 1) d, generate_series(0, 999) g;
 $(query "$3" "$4")"
 	echo "$q" | runuser -u postgres -- valgrind --tool=callgrind \
 		--callgrind-out-file=/dev/null "$bindir/postgres" --single -D "$data" \
 		-c shared_preload_libraries=typed_cache postgres 2>&1 >/dev/null |
 		sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+
+# setup_sql: the extension, and BENCH_CALLS documents for project()
+setup_sql() {
+	cat <<SQL
+CREATE EXTENSION typed_cache VERSION '$extver';
+CREATE TYPE point_t AS (x int, y text);
+CREATE TYPE flat_t AS (id int, big bigint, name text, email text, active boolean, amount numeric, ratio float8);
+CREATE TYPE mixed_t AS (id int, big bigint, name text, email text, active boolean, amount numeric, ratio float8, created timestamptz, tags text[], pos point_t);
+CREATE TABLE docs AS SELECT jsonb_build_object('id', i, 'big', i::int8 * 1000003, 'name', 'user ' || i, 'email', 'user' || i || '@example.com', 'active', i % 3 = 0, 'amount', round(i / 7.0, 2), 'ratio', i / 1024.0, 'created', to_char(timestamp '2024-01-01' + i * interval '1 second', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'tags', jsonb_build_array('t' || i % 10, 'x'), 'pos', jsonb_build_object('x', i % 1000, 'y', 'p' || i % 100), 'source', 'batch-' || i % 50) AS doc FROM generate_series(1, $calls) i;
+SQL
 }
 
 # side NAME SO: print instructions per call of every WHAT
@@ -94,7 +113,7 @@ side() {
 	data=$tmp/$name/data
 	chown -R postgres "$tmp/$name"
 	runuser -u postgres -- "$bindir/initdb" -D "$data" -A trust --no-sync >/dev/null
-	echo "CREATE EXTENSION typed_cache VERSION '$extver';" |
+	setup_sql |
 		runuser -u postgres -- "$bindir/postgres" --single -D "$data" \
 		-c shared_preload_libraries=typed_cache postgres >/dev/null 2>&1
 	for w in $what; do
