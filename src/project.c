@@ -11,8 +11,8 @@
  * document to the executor (project_exec.c) in a scratch context that is
  * reset after the call, so that a typical row allocates nothing but its
  * result.  tc_project_jsonb() does the same for the cache (typed get()
- * and schema on write), tc_get_conv() lets it check a target type once,
- * and tc_project_init() sets up the plan cache from _PG_init().
+ * and schema on write), and tc_get_conv() lets it check a target type
+ * once.
  *
  * Copyright (c) 2026, typed_cache authors
  *
@@ -58,17 +58,6 @@ tc_check_object(TcState *st, TcConv *conv, const JsonbValue *v)
 {
 	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
 		tc_mismatch_error(st, conv, v);
-}
-
-/*
- * tc_project_init
- *		Set up projection in this process: register the invalidation
- *		callbacks of the plan cache.  Called from _PG_init().
- */
-void
-tc_project_init(void)
-{
-	tc_plan_init();
 }
 
 /*

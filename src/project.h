@@ -19,8 +19,7 @@
  *	project_convert.c	conversion of JSON scalars; the plan's types
  *	project_path.c		JSON paths (messages, registered paths)
  *
- * Callers of this header: typed_cache.c (tc_project_init()) and the cache
- * (typed reads and schema on write).  No other file of projection includes it.
+ * Callers of this header: the cache (typed reads and schema on write).  No other file of projection includes it.
  *
  * Copyright (c) 2026, typed_cache authors
  *
@@ -40,12 +39,6 @@
 #pragma GCC visibility push(hidden)
 
 struct TcConv;
-
-/*
- * Register the invalidation callbacks of the plan cache.  Called from
- * _PG_init().
- */
-extern void tc_project_init(void);
 
 /*
  * Project a jsonb document into the composite type typid exactly as

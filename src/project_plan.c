@@ -65,12 +65,12 @@ static void tc_build_conv(TcConv *c, Oid typid, int32 typmod, bool coerce,
 						  List **deps, Oid building);
 
 /*
- * tc_relcache_callback
+ * tc_plan_relcache_callback
  *		Drop every cached plan that depends on relid (all of them when relid
  *		is InvalidOid).  The memory is freed at transaction end.
  */
-static void
-tc_relcache_callback(Datum arg, Oid relid)
+void
+tc_plan_relcache_callback(Datum arg, Oid relid)
 {
 	HASH_SEQ_STATUS status;
 	TcCacheEntry *entry;
@@ -95,12 +95,12 @@ tc_relcache_callback(Datum arg, Oid relid)
 }
 
 /*
- * tc_xact_callback
+ * tc_plan_xact_callback
  *		Free the plans dropped during the transaction.  No call of project()
  *		can still be using them: calls do not span transactions.
  */
-static void
-tc_xact_callback(XactEvent event, void *arg)
+void
+tc_plan_xact_callback(XactEvent event, void *arg)
 {
 	List	   *dead;
 	ListCell   *lc;
@@ -120,27 +120,14 @@ tc_xact_callback(XactEvent event, void *arg)
 }
 
 /*
- * tc_enum_callback
+ * tc_plan_enum_callback
  *		An enum label was added or renamed: forget every plan, since plans
  *		remember the labels they have seen.
  */
-static void
-tc_enum_callback(Datum arg, int cacheid, uint32 hashvalue)
-{
-	tc_relcache_callback((Datum) 0, InvalidOid);
-}
-
-/*
- * tc_plan_init
- *		Register the invalidation callbacks of the plan cache.  Called from
- *		tc_project_init(), in _PG_init().
- */
 void
-tc_plan_init(void)
+tc_plan_enum_callback(Datum arg, int cacheid, uint32 hashvalue)
 {
-	CacheRegisterRelcacheCallback(tc_relcache_callback, (Datum) 0);
-	CacheRegisterSyscacheCallback(ENUMOID, tc_enum_callback, (Datum) 0);
-	RegisterXactCallback(tc_xact_callback, NULL);
+	tc_plan_relcache_callback((Datum) 0, InvalidOid);
 }
 
 /*

@@ -5,7 +5,7 @@
  *	  dropping them when the types they were built from change
  *	  (project_plan.c).
  *
- * Callers: project.c (the SQL functions and the entry points of
+ * Callers: typed_cache.c (the invalidation callbacks), project.c (the SQL functions and the entry points of
  * projection) and project_registry.c (register() validates options by
  * compiling a plan with them).  project_plan.c calls the layers below it:
  * project_exec.c, project_form.c, project_options.c and project_path.c.
@@ -22,6 +22,8 @@
 
 #include "postgres.h"
 
+#include "access/xact.h"
+
 #include "project_convert.h"
 #include "project_options.h"
 
@@ -37,7 +39,11 @@ typedef struct TcCallCache
 	MemoryContext scratch;		/* reset after every call */
 } TcCallCache;
 
-extern void tc_plan_init(void);
+/* the plan cache's invalidation callbacks (typed_cache.c registers them) */
+extern void tc_plan_relcache_callback(Datum arg, Oid relid);
+extern void tc_plan_enum_callback(Datum arg, int cacheid, uint32 hashvalue);
+extern void tc_plan_xact_callback(XactEvent event, void *arg);
+
 extern void tc_check_composite(Oid typid);
 extern TcConv *tc_plan_get_conv(Oid typid);
 extern TcCallCache *tc_call_cache(TcCallCache **slot, FunctionCallInfo fcinfo,

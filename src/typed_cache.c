@@ -47,6 +47,8 @@
 #include "storage/lwlock.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/syscache.h"
 
 #include "cache_fetch.h"
 #include "cache_store.h"
@@ -57,7 +59,7 @@
 #include "coherence_trigger.h"
 #include "coherence_wal.h"
 #include "memstats.h"
-#include "project.h"
+#include "project_plan.h"
 
 PG_MODULE_MAGIC;
 
@@ -166,7 +168,6 @@ _PG_init(void)
 	bool		citus;
 
 	/* settings */
-	tc_project_init();
 	tc_cache_init();
 	tc_cache_xact_init();
 	tc_fetch_init();
@@ -175,12 +176,17 @@ _PG_init(void)
 	citus = tc_citus_init();
 	tc_memstats_init();
 
+	/* projection's plans: dropped when their types change, freed at the end */
+	CacheRegisterRelcacheCallback(tc_plan_relcache_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(ENUMOID, tc_plan_enum_callback, (Datum) 0);
+
 	/*
 	 * Transaction callbacks run in the reverse order of their registration:
 	 * a database dropped goes first, then Citus's flag is cleared, then the
-	 * commit steps of coherence (which store the pending puts), and only
-	 * then are fetch's flights ended.
+	 * commit steps of coherence (which store the pending puts), then fetch's
+	 * flights are ended, and last projection frees the plans it dropped.
 	 */
+	RegisterXactCallback(tc_plan_xact_callback, NULL);
 	RegisterXactCallback(tc_fetch_xact_callback, NULL);
 	RegisterSubXactCallback(tc_fetch_subxact_callback, NULL);
 	RegisterXactCallback(tc_coherence_xact_callback, NULL);
