@@ -39,8 +39,8 @@
  *
  * DDL.  With Citus loaded, a ProcessUtility hook invalidates, in the
  * transaction doing it (so at its commit or PREPARE, with the horizons of
- * coherence_fill.c), what the typed_cache.invalidate_trigger() triggers of a
- * table name, when the table is truncated (Citus truncates each shard on
+ * coherence_commit.c), what the typed_cache.invalidate_trigger() triggers
+ * of a table name, when the table is truncated (Citus truncates each shard on
  * its node, where no TRUNCATE trigger fires), dropped (the source of a
  * shard move, a dropped shard) or given such a trigger (a new shard, the
  * target of a move, whose rows arrive without row triggers).  A template
