@@ -182,9 +182,10 @@ _PG_init(void)
 
 	/*
 	 * Transaction callbacks run in the reverse order of their registration:
-	 * a database dropped goes first, then Citus's flag is cleared, then the
-	 * commit steps of coherence (which store the pending puts), then fetch's
-	 * flights are ended, and last projection frees the plans it dropped.
+	 * the backend's memory figures are published first, then a dropped
+	 * database's entries go, Citus's flag is cleared, the commit steps of
+	 * coherence run (and store the pending puts), fetch's flights end, and
+	 * last projection frees the plans it dropped.
 	 */
 	RegisterXactCallback(tc_plan_xact_callback, NULL);
 	RegisterXactCallback(tc_fetch_xact_callback, NULL);
