@@ -331,12 +331,9 @@ tc_cache_get_many(PG_FUNCTION_ARGS)
 	/* misses are leases, as get()'s are (the last TC_LEASES of them) */
 	for (i = Max(0, nkeys - 256); i < nkeys; i++)
 	{
-		TcCohKey	ck;
-
 		if (keys[i].valoff >= 0 || keys[i].own != NULL || keys[i].skip)
 			continue;
-		tc_coh_key(&keys[i].k, &ck);
-		tc_lease_note(&ck);
+		tc_lease_note(&keys[i].k);
 	}
 
 	qsort(keys, nkeys, sizeof(TcManyKey), tc_many_index_cmp);
@@ -366,7 +363,6 @@ tc_cache_get_many(PG_FUNCTION_ARGS)
 Datum
 tc_cache_delete(PG_FUNCTION_ARGS)
 {
-	TcCohKey	ck;
 	TcCacheKey		k;
 	TcShard    *shard;
 	TcEntry    *e;
@@ -383,8 +379,7 @@ tc_cache_delete(PG_FUNCTION_ARGS)
 	if (tc_pending_kill(&k))
 		live = true;
 	/* again at commit, and the key's fills are guarded (coherence_fill.c) */
-	tc_coh_key(&k, &ck);
-	tc_pending_delete(&ck);
+	tc_pending_delete(&k);
 
 	LWLockAcquire(tc_shard_lock(k.shard), LW_EXCLUSIVE);
 	e = tc_shard_lookup(shard, k.hash, MyDatabaseId, k.data, k.len);

@@ -48,15 +48,6 @@ typedef struct TcCache
 	Size		shards_off;		/* offset of shard 0 from the header */
 } TcCache;
 
-/* A key as the cache's functions see it. */
-typedef struct TcCacheKey
-{
-	const char *data;
-	uint32		len;
-	uint32		hash;			/* of (database, key) */
-	uint32		shard;
-} TcCacheKey;
-
 /* The tags of a put, checked. */
 typedef struct TcTags
 {
@@ -145,19 +136,6 @@ tc_note_read(TcEntry *e)
 	if (usage < TC_USAGE_MAX)
 		pg_atomic_write_u32(&e->usage, usage + 1);
 	pg_atomic_fetch_add_u32(&e->hits, 1);
-}
-
-/*
- * tc_coh_key
- *		The coherence module's view of a key.
- */
-static inline void
-tc_coh_key(const TcCacheKey *k, TcCohKey *ck)
-{
-	ck->data = k->data;
-	ck->len = k->len;
-	ck->hash = k->hash;
-	ck->shard = k->shard;
 }
 
 #pragma GCC visibility pop

@@ -299,7 +299,6 @@ tc_cache_pending_kill_slot(uint32 slot)
 		TcPendingPut *p = &tc_pending_puts[i];
 		bool		hit = (slot == TC_SLOTS_ALL ||
 						   (slot == TC_SLOTS_TAGGED && p->tags.n > 0));
-		TcCohKey	ck;
 
 		for (int j = 0; j < p->tags.n && !hit; j++)
 			hit = (p->tags.slots[j] == slot);
@@ -309,8 +308,7 @@ tc_cache_pending_kill_slot(uint32 slot)
 		/* on escalation to the database, every key misses anyway */
 		if (slot == TC_SLOTS_ALL)
 			continue;
-		tc_coh_key(&p->k, &ck);
-		tc_pending_delete(&ck);
+		tc_pending_delete(&p->k);
 	}
 }
 
@@ -323,8 +321,6 @@ tc_cache_pending_kill_slot(uint32 slot)
 TcOwnState
 tc_own_state(const TcCacheKey *k, TimestampTz now, TcPendingPut **p)
 {
-	TcCohKey	ck;
-
 	*p = NULL;
 	if (tc_npending_puts == 0 && !tc_own_pending)
 		return TC_OWN_NONE;
@@ -332,8 +328,7 @@ tc_own_state(const TcCacheKey *k, TimestampTz now, TcPendingPut **p)
 	if (*p != NULL)
 		return ((*p)->expires_at != TC_NO_EXPIRY && now >= (*p)->expires_at) ?
 			TC_OWN_DELETED : TC_OWN_PUT;
-	tc_coh_key(k, &ck);
-	if (tc_own_pending && tc_own_key_deleted(&ck))
+	if (tc_own_pending && tc_own_key_deleted(k))
 		return TC_OWN_DELETED;
 	return TC_OWN_NONE;
 }
@@ -479,13 +474,11 @@ tc_cache_pending_puts_at_prepare(void)
 	for (int i = 0; i < tc_npending_puts; i++)
 	{
 		TcPendingPut *p = &tc_pending_puts[i];
-		TcCohKey	ck;
 
 		if (p->killed != 0)
 			continue;
 		p->killed = GetCurrentTransactionNestLevel();
-		tc_coh_key(&p->k, &ck);
-		tc_pending_delete(&ck);
+		tc_pending_delete(&p->k);
 	}
 	tc_cache_pending_puts_at_end(false, 0);
 }
@@ -537,14 +530,11 @@ tc_lookup_copy(const TcCacheKey *k, Oid *typid)
 			 !tc_entry_tags_valid(TcEntryFillSeq(e), TcEntrySlots(e),
 								  e->ntags)))
 		{
-			TcCohKey	ck;
-
 			LWLockRelease(lock);
 			pg_atomic_fetch_add_u64(&shard->stats.misses, 1);
 			pfree(buf);
 			/* the miss is a lease for a put of this key (coherence_fill.c) */
-			tc_coh_key(k, &ck);
-			tc_lease_note(&ck);
+			tc_lease_note(k);
 			return NULL;
 		}
 		vallen = e->vallen;
@@ -645,7 +635,6 @@ tc_put_value(const TcCacheKey *kp, Jsonb *value, Interval *ttl, Oid typid,
 			 ArrayType *tagarr)
 {
 	TcCacheKey	k = *kp;
-	TcCohKey	ck;
 	Size		vallen;
 	Size		blocksize;
 	TcShard    *shard;
@@ -700,8 +689,7 @@ tc_put_value(const TcCacheKey *kp, Jsonb *value, Interval *ttl, Oid typid,
 	now = GetCurrentTimestamp();
 	expires_at = tc_expiry(ttl, now);
 	tc_shard_prefetch_chain(shard, k.hash);
-	tc_coh_key(&k, &ck);
-	tc_fill_guard(&ck, &guard);
+	tc_fill_guard(&k, &guard);
 	deferred = tc_transactional_put && IsTransactionBlock();
 
 	/*
@@ -724,12 +712,12 @@ tc_put_value(const TcCacheKey *kp, Jsonb *value, Interval *ttl, Oid typid,
 			 * as the put replaced the entry.
 			 */
 			if (own)
-				tc_pending_delete(&ck);
+				tc_pending_delete(&k);
 			if (tc_pending_add(&k, blocksize, value, typid, expires_at, &tags,
 							   &guard, keyslot, own))
 				return true;
 			/* past the bounds: the key is a miss, here and after commit */
-			tc_pending_delete(&ck);
+			tc_pending_delete(&k);
 		}
 	}
 	else if (allowed)
@@ -784,7 +772,7 @@ tc_invalidate_database(void)
  *		slot invalidated like a tag's.
  */
 void
-tc_pending_delete(const TcCohKey *k)
+tc_pending_delete(const TcCacheKey *k)
 {
 	tc_lease_forget(k);
 	tc_invalidate_slot(tc_key_slot(k->hash));

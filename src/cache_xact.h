@@ -91,7 +91,7 @@ extern uint64 tc_pending_kill_all(void);
 /* invalidation operations */
 extern void tc_invalidate_slot(uint32 slot);
 extern void tc_invalidate_database(void);
-extern void tc_pending_delete(const TcCohKey *k);
+extern void tc_pending_delete(const TcCacheKey *k);
 
 /* the end of a (sub)transaction (coherence_commit.c) */
 extern void tc_cache_pending_kill_slot(uint32 slot);

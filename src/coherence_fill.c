@@ -125,7 +125,7 @@ tc_lease_for(uint32 hash)
  *		Replaces any older lease in the same table entry.
  */
 void
-tc_lease_note(const TcCohKey *k)
+tc_lease_note(const TcCacheKey *k)
 {
 	TcLease    *l = tc_lease_for(k->hash);
 	uint64		seq = pg_atomic_read_u64(&tc_coh->seq);
@@ -152,7 +152,7 @@ tc_lease_note(const TcCohKey *k)
  *		later put of k is no fill of that miss.
  */
 void
-tc_lease_forget(const TcCohKey *k)
+tc_lease_forget(const TcCacheKey *k)
 {
 	TcLease    *l = tc_leases ? tc_lease_for(k->hash) : NULL;
 
@@ -167,7 +167,7 @@ tc_lease_forget(const TcCohKey *k)
  *		earlier, the guard is that lease (consumed) and true is returned.
  */
 bool
-tc_fill_guard_lease(const TcCohKey *k, TcFillGuard *g)
+tc_fill_guard_lease(const TcCacheKey *k, TcFillGuard *g)
 {
 	TcLease    *l = tc_lease_for(k->hash);
 

@@ -47,15 +47,15 @@ typedef enum TcFillState
 extern bool tc_have_leases;
 extern bool tc_floors_done;
 
-extern bool tc_fill_guard_lease(const TcCohKey *k, TcFillGuard *g);
+extern bool tc_fill_guard_lease(const TcCacheKey *k, TcFillGuard *g);
 extern bool tc_fill_allowed_full(TcFillGuard *g, uint32 keyslot,
 								 const uint32 *slots, int nslots,
 								 bool check_key, bool *own);
 extern void tc_fill_guard_xmin(TcFillGuard *g);
 extern bool tc_fill_still_allowed(const TcFillGuard *g, uint32 keyslot,
 								  const uint32 *slots, int nslots);
-extern void tc_lease_note(const TcCohKey *k);
-extern void tc_lease_forget(const TcCohKey *k);
+extern void tc_lease_note(const TcCacheKey *k);
+extern void tc_lease_forget(const TcCacheKey *k);
 
 /*
  * tc_fill_guard
@@ -64,7 +64,7 @@ extern void tc_lease_forget(const TcCohKey *k);
  *		snapshot's xmin is computed only if a horizon needs it).
  */
 static inline void
-tc_fill_guard(const TcCohKey *k, TcFillGuard *g)
+tc_fill_guard(const TcCacheKey *k, TcFillGuard *g)
 {
 	if (unlikely(tc_have_leases) && tc_fill_guard_lease(k, g))
 		return;

@@ -104,7 +104,7 @@ tc_own_begin(void)
  *		True if this transaction deleted key k (its reads of k miss).
  */
 bool
-tc_own_key_deleted(const TcCohKey *k)
+tc_own_key_deleted(const TcCacheKey *k)
 {
 	if (tc_escalated_level > 0)
 		return true;
@@ -177,7 +177,7 @@ tc_own_add_database(void)
  *		the caller then escalates to the whole database.
  */
 bool
-tc_own_add_delete(const TcCohKey *k)
+tc_own_add_delete(const TcCacheKey *k)
 {
 	TcOwnDelete *d;
 	uint32		keyslot = tc_key_slot(k->hash);

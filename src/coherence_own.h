@@ -62,12 +62,12 @@ extern bool tc_citus_distributed;
 extern void tc_own_begin(void);
 extern bool tc_own_add_slot(uint32 slot);
 extern void tc_own_add_database(void);
-extern bool tc_own_add_delete(const TcCohKey *k);
+extern bool tc_own_add_delete(const TcCacheKey *k);
 
 /* questions */
 extern bool tc_own_slot_pending(uint32 slot);
 extern bool tc_own_key_slot_pending(uint32 slot);
-extern bool tc_own_key_deleted(const TcCohKey *k);
+extern bool tc_own_key_deleted(const TcCacheKey *k);
 
 /* ends */
 extern void tc_own_subxact_end(bool commit, int level);

@@ -177,14 +177,14 @@ typedef struct TcCoherence
 /* A restart floor that the first fill sets (see tc_restart_floor). */
 #define TC_FLOOR_AT_FIRST_FILL	PG_UINT64_MAX
 
-/* A key, as coherence needs it (the cache's TcCacheKey has the same fields). */
-typedef struct TcCohKey
+/* A key as the cache and coherence see it (tc_make_key makes one). */
+typedef struct TcCacheKey
 {
 	const char *data;
 	uint32		len;
-	uint32		hash;			/* hash of (database, key) */
+	uint32		hash;			/* of (database, key) */
 	uint32		shard;
-} TcCohKey;
+} TcCacheKey;
 
 extern TcCoherence *tc_coh;
 extern TcTagSlot *tc_coh_slots;
